@@ -1,0 +1,36 @@
+#pragma once
+/// @file compat.hpp
+/// The few places where Kokkos 3.4 and 4.x differ, gated on KOKKOS_VERSION in one spot.
+#include <Kokkos_Core.hpp>
+
+namespace propagon::compat {
+
+/// Kokkos::fence(label) exists only from 4.0; 3.4 has the unlabelled form.
+inline void fence([[maybe_unused]] const char* label) {
+#if KOKKOS_VERSION >= 40000
+  Kokkos::fence(label);
+#else
+  Kokkos::fence();
+#endif
+}
+
+/// Uninitialised host mirror of a device view (the data is about to be overwritten).
+template <class View>
+auto host_mirror_for_overwrite(const View& v) {
+#if KOKKOS_VERSION >= 40000
+  return Kokkos::create_mirror_view(Kokkos::WithoutInitializing, v);
+#else
+  return Kokkos::create_mirror_view(v);
+#endif
+}
+
+/// The thread-count flag differs between major versions.
+inline const char* threads_flag() {
+#if KOKKOS_VERSION >= 40000
+  return "--kokkos-num-threads";
+#else
+  return "--kokkos-threads";
+#endif
+}
+
+}  // namespace propagon::compat

@@ -1,0 +1,38 @@
+#pragma once
+/// @file xdmf.hpp
+/// The XDMF 2 index (<name>.xmf) that lets ParaView open a run's snapshots as one time series.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "propagon/config.hpp"
+#include "propagon/grid.hpp"
+
+namespace propagon {
+
+/// A temporal collection of snapshots. Every add() rewrites the whole file through a temporary
+/// name and a rename, so a reader never sees a half-written index.
+class XdmfIndex {
+ public:
+  XdmfIndex(std::filesystem::path xmf_file, Grid grid, std::vector<std::string> channels, Precision precision);
+  /// `snapshot` is the HDF5 file, given relative to the .xmf's folder.
+  void add(std::int64_t step, double time, const std::string& snapshot);
+  /// The XML text for the snapshots added so far.
+  std::string xml() const;
+  const std::filesystem::path& path() const { return file_; }
+
+ private:
+  struct Entry {
+    std::int64_t step;
+    double time;
+    std::string snapshot;
+  };
+  std::filesystem::path file_;
+  Grid grid_;
+  std::vector<std::string> channels_;
+  Precision precision_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace propagon

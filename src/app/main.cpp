@@ -1,0 +1,180 @@
+// The propagon command line: parses its own arguments first (Kokkos reacts to a bare --help),
+// then starts Kokkos, then turns library exceptions into one clear message and an exit code.
+#include <CLI/CLI.hpp>
+#include <Kokkos_Core.hpp>
+#include <fmt/format.h>
+
+#include <cstring>
+#include <iostream>
+
+#include "propagon/compat.hpp"
+#include "propagon/config.hpp"
+#include "propagon/error.hpp"
+#include "propagon/input.hpp"
+#include "propagon/kernel.hpp"
+#include "propagon/run.hpp"
+#include "propagon/version.hpp"
+
+namespace {
+
+using namespace propagon;
+
+constexpr const char* exit_codes_text =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  failure during the run (I/O error, unstable raw filter)\n"
+    "  2  bad configuration, command line or input data (nothing was written)\n";
+
+void print_issues(const ConfigError& e) {
+  for (const auto& i : e.issues()) fmt::print(stderr, "error: {}\n", i.describe());
+  fmt::print(stderr, "{} problem{} in the configuration; nothing was run or written.\n", e.issues().size(),
+             e.issues().size() == 1 ? "" : "s");
+}
+
+int cmd_kernels(const std::string& name, int size, int dims, const std::string& normalize, double temperature,
+                double sigma) {
+  if (name.empty()) {
+    fmt::print("Kernel presets (kernel.preset). A preset is a raw kernel; kernel.normalize turns it into\n"
+               "the propagator (softmax by default). Show one with: propagon kernels NAME [--size N]\n\n");
+    for (const auto& p : presets()) fmt::print("  {:<10} {}\n  {:<10} sizes: {}\n", p.name, p.summary, "", p.sizes);
+    fmt::print("\nNote: softmax is not scale-invariant; K and K/16 give very different propagators.\n");
+    return exit_code::success;
+  }
+  Normalization norm = Normalization::softmax;
+  if (normalize == "sum") norm = Normalization::sum;
+  else if (normalize == "none") norm = Normalization::none;
+  else if (normalize != "softmax") throw InputError(fmt::format("--normalize: expected softmax, sum or none, got '{}'", normalize));
+  const RawKernel raw = make_preset(name, dims, std::vector<int>(static_cast<std::size_t>(dims), size), sigma);
+  const Propagator p = normalize_kernel(raw, norm, temperature);
+  fmt::print("{} ({}D, size {}): raw kernel\n{}", name, dims, size, format_kernel_table(raw.values, raw.extent, raw.rank));
+  fmt::print("\npropagator (normalize {}{}):\n{}", normalization_name(norm),
+             norm == Normalization::softmax ? fmt::format(", temperature {}", temperature) : "",
+             format_kernel_table(p.weights, p.extent, p.rank));
+  fmt::print("\nsum of weights {:.6g}", p.total());
+  if (p.is_probability()) {
+    const auto v = p.displacement_variance();
+    const auto m = p.mean_displacement();
+    fmt::print("; per step: drift (z,y,x) = ({:+.4g}, {:+.4g}, {:+.4g}), variance = ({:.4g}, {:.4g}, {:.4g})", m[0],
+               m[1], m[2], v[0], v[1], v[2]);
+  }
+  fmt::print("\nOrientation: push. Entry [a][b] is the probability that content moves by (a-r, b-r);\n"
+             "applying it is scipy.ndimage.convolve, not OpenCV filter2D (which correlates).\n");
+  return exit_code::success;
+}
+
+RunDescription load(const std::string& config, const std::vector<std::string>& sets, const std::string& output) {
+  RunDescription d = load_run_description(config, sets);
+  if (!output.empty()) {
+    d.output_dir = output;
+    d.effective_yaml = effective_yaml(d);
+  }
+  return d;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Arguments for Kokkos (--kokkos-...) go to Kokkos; everything else is ours.
+  std::vector<char*> ours{argv[0]}, kokkos_args{argv[0]};
+  for (int i = 1; i < argc; ++i) (std::strncmp(argv[i], "--kokkos-", 9) == 0 ? kokkos_args : ours).push_back(argv[i]);
+
+  CLI::App app{fmt::format(
+      "propagon {}: diffuse images and arrays with softmax-normalised propagators.\n\n"
+      "Treats pixel intensities (a photo, or a 1D/2D/3D array) as concentrations. Every step\n"
+      "pushes the content of each cell to its neighbours with the probabilities of the\n"
+      "propagator P (a kernel normalised by softmax); the expected field after one step is\n"
+      "the convolution u' = P (*) u, as scipy.ndimage.convolve computes it.\n\n"
+      "Start with:  propagon run configs/default.yaml\n",
+      version_string)};
+  app.footer(std::string("\n") + exit_codes_text +
+             "\nKokkos options (--kokkos-...) are passed to Kokkos, e.g. " + compat::threads_flag() + "=2.\n"
+             "Run 'propagon COMMAND --help' for the options of each command.");
+  app.set_version_flag("--version", std::string("propagon ") + version_string + " (Kokkos " +
+                                        std::to_string(KOKKOS_VERSION) + ", " +
+                                        Kokkos::DefaultExecutionSpace::name() + ")");
+  app.require_subcommand(1);
+
+  std::string config, output;
+  std::vector<std::string> sets;
+  bool quiet = false, no_progress = false;
+  auto* run = app.add_subcommand("run", "Run a simulation from a YAML config and write its snapshots.");
+  run->add_option("CONFIG", config, "YAML configuration file (see configs/ and the README)")->required();
+  run->add_option("--output,-o", output, "Output folder (overrides output.dir; default output/<name>)");
+  run->add_option("--set,-s", sets,
+                  "Override a config key by dotted path, e.g. --set propagation.steps=10 --set kernel.preset=box")
+      ->type_name("KEY=VALUE");
+  run->add_flag("--quiet,-q", quiet, "No start-up and final summaries");
+  run->add_flag("--no-progress", no_progress, "No progress lines on stderr");
+  run->footer(std::string("\nWrites DIR/snapshots/step_NNNNNN.h5, DIR/<name>.xmf (open it in ParaView) and DIR/history.csv.\n") +
+              exit_codes_text);
+
+  std::string vconfig;
+  std::vector<std::string> vsets;
+  auto* validate = app.add_subcommand("validate", "Check a config and print the effective run without running it.");
+  validate->add_option("CONFIG", vconfig, "YAML configuration file")->required();
+  validate->add_option("--set,-s", vsets, "Override a config key by dotted path")->type_name("KEY=VALUE");
+  validate->footer(std::string("\nPrints the grid, channels, propagator, steps and outputs and exits 0,\n"
+                               "or prints every problem found and exits 2.\n"));
+
+  std::string kname, knorm = "softmax";
+  int ksize = 3, kdims = 2;
+  double ktemp = 1.0, ksigma = 1.0;
+  auto* kernels = app.add_subcommand("kernels", "List the kernel presets, or show one and its propagator.");
+  kernels->add_option("NAME", kname, "Preset to show (omit to list them all)");
+  kernels->add_option("--size", ksize, "Size per axis (odd)")->capture_default_str();
+  kernels->add_option("--dims", kdims, "Number of axes: 1, 2 or 3")->check(CLI::Range(1, 3))->capture_default_str();
+  kernels->add_option("--normalize", knorm, "softmax, sum or none")->capture_default_str();
+  kernels->add_option("--temperature", ktemp, "Softmax temperature (> 0)")->capture_default_str();
+  kernels->add_option("--sigma", ksigma, "Width of the gaussian preset, in cells")->capture_default_str();
+
+  try {
+    app.parse(static_cast<int>(ours.size()), ours.data());
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? exit_code::success : exit_code::bad_input;
+  }
+
+  int kargc = static_cast<int>(kokkos_args.size());
+  Kokkos::ScopeGuard kokkos(kargc, kokkos_args.data());
+  try {
+    if (*kernels) return cmd_kernels(kname, ksize, kdims, knorm, ktemp, ksigma);
+    if (*validate) {
+      const RunDescription d = load(vconfig, vsets, "");
+      const InitialState initial = load_initial_state(d);
+      fmt::print("{}\nconfiguration is valid.\n", describe_run(d, initial));
+      return exit_code::success;
+    }
+    const RunDescription d = load(config, sets, output);
+    const InitialState initial = load_initial_state(d);  // every input problem surfaces before any file is written
+    if (!quiet) fmt::print("propagon {}\n{}\n", version_string, describe_run(d, initial));
+    RunOptions options;
+    options.progress = !no_progress;
+    options.quiet = quiet;
+    const RunSummary s = run_simulation(d, initial, options);
+    if (!quiet) {
+      fmt::print("\ndone: {} steps in {:.2f} s, {:.1f} Mpixel-steps/s, {} snapshots\n", s.steps, s.seconds,
+                 s.pixel_steps_per_second / 1e6, s.snapshots);
+      for (const auto& c : s.channels) {
+        const double rel = c.mass_start != 0 ? (c.mass_end - c.mass_start) / c.mass_start : 0.0;
+        fmt::print("  {:<6} mass {:.10g} -> {:.10g} (change {:+.3e} relative)", c.channel, c.mass_start, c.mass_end, rel);
+        if (d.boundary == Boundary::absorb) fmt::print(", absorbed {:.10g}", c.absorbed);
+        fmt::print("\n");
+      }
+      fmt::print("\nresults in {}\n  open in ParaView:  paraview {}   (choose the \"XDMF Reader\" if asked)\n",
+                 s.output_dir.string(), std::filesystem::absolute(s.xdmf_file).lexically_normal().string());
+    }
+    return exit_code::success;
+  } catch (const ConfigError& e) {
+    print_issues(e);
+    return exit_code::bad_input;
+  } catch (const InputError& e) {
+    fmt::print(stderr, "error: {}\nnothing was run or written.\n", e.what());
+    return exit_code::bad_input;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return exit_code::bad_input;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error during the run: {}\n", e.what());
+    return exit_code::run_failure;
+  }
+}

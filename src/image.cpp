@@ -1,0 +1,99 @@
+#include "propagon/image.hpp"
+
+#include <fmt/format.h>
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "propagon/error.hpp"
+
+namespace propagon {
+
+namespace {
+
+std::vector<unsigned char> read_bytes(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw InputError(fmt::format("{}: no such file", path.string()));
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(fmt::format("{}: is a directory, expected an image file", path.string()));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot be opened for reading", path.string()));
+  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+}
+
+bool is_png(const std::vector<unsigned char>& b) {
+  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  return b.size() >= 8 && std::equal(sig, sig + 8, b.begin());
+}
+bool is_jpeg(const std::vector<unsigned char>& b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+
+// stb decodes some truncated JPEGs without complaint (it pads the missing scans), so a file without
+// its end-of-image marker is refused explicitly: a half-downloaded photo must not pass silently.
+bool jpeg_has_end_marker(const std::vector<unsigned char>& b) {
+  const std::size_t tail = std::min<std::size_t>(b.size(), 4096);
+  for (std::size_t i = b.size() - tail; i + 1 < b.size(); ++i)
+    if (b[i] == 0xFF && b[i + 1] == 0xD9) return true;
+  return false;
+}
+
+struct StbFree {
+  void operator()(void* p) const { stbi_image_free(p); }
+};
+
+}  // namespace
+
+ImageData load_image(const std::filesystem::path& path) {
+  const std::vector<unsigned char> bytes = read_bytes(path);
+  const std::string name = path.string();
+  ImageData img;
+  if (is_png(bytes)) {
+    img.format = "PNG";
+  } else if (is_jpeg(bytes)) {
+    img.format = "JPEG";
+    if (!jpeg_has_end_marker(bytes))
+      throw InputError(fmt::format("{}: truncated JPEG (no end-of-image marker); the file is incomplete", name));
+  } else {
+    throw InputError(fmt::format("{}: not a PNG or JPEG image (unrecognised file signature)", name));
+  }
+  const int len = static_cast<int>(bytes.size());
+  int w = 0, h = 0, comp = 0;
+  if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &comp))
+    throw InputError(fmt::format("{}: cannot read the {} header: {}", name, img.format, stbi_failure_reason()));
+  const bool sixteen = stbi_is_16_bit_from_memory(bytes.data(), len);
+  std::unique_ptr<void, StbFree> data;
+  int got = 0;
+  if (sixteen)
+    data.reset(stbi_load_16_from_memory(bytes.data(), len, &w, &h, &got, 0));
+  else
+    data.reset(stbi_load_from_memory(bytes.data(), len, &w, &h, &got, 0));
+  if (!data) throw InputError(fmt::format("{}: cannot decode the {} data: {}", name, img.format, stbi_failure_reason()));
+
+  img.width = w;
+  img.height = h;
+  img.bits_per_sample = sixteen ? 16 : 8;
+  // got: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (palette images arrive expanded to RGB/RGBA).
+  const int colour = got >= 3 ? 3 : 1;
+  img.alpha_dropped = (got == 2 || got == 4);
+  img.channels = colour == 3 ? std::vector<std::string>{"r", "g", "b"} : std::vector<std::string>{"gray"};
+  const double full = sixteen ? 65535.0 : 255.0;
+  const std::size_t n = static_cast<std::size_t>(w) * h;
+  img.planes.assign(colour, std::vector<double>(n));
+  for (std::size_t i = 0; i < n; ++i)
+    for (int c = 0; c < colour; ++c) {
+      const double v = sixteen ? static_cast<const unsigned short*>(data.get())[i * got + c]
+                               : static_cast<const unsigned char*>(data.get())[i * got + c];
+      img.planes[c][i] = v / full;
+    }
+  return img;
+}
+
+void write_png(const std::filesystem::path& path, int width, int height, int channels,
+               const std::vector<unsigned char>& pixels) {
+  if (!stbi_write_png(path.string().c_str(), width, height, channels, pixels.data(), width * channels))
+    throw RunError(fmt::format("{}: cannot write PNG", path.string()));
+}
+
+}  // namespace propagon

@@ -1,0 +1,80 @@
+#include "propagon/xdmf.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "propagon/error.hpp"
+#include "propagon/snapshot.hpp"
+
+namespace propagon {
+
+XdmfIndex::XdmfIndex(std::filesystem::path xmf_file, Grid grid, std::vector<std::string> channels, Precision precision)
+    : file_(std::move(xmf_file)), grid_(grid), channels_(std::move(channels)), precision_(precision) {}
+
+namespace {
+std::string xml_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+}  // namespace
+
+std::string XdmfIndex::xml() const {
+  // Every grid is written as 3D CoRectMesh (a 2DCoRectMesh lands in the Y-Z plane in ParaView).
+  // Dimensions are the HDF5 shape padded to z y x; ParaView's X is the fastest HDF5 axis.
+  // Row 0 of a picture is its top row, while ParaView's y axis points up: the y origin is
+  // therefore the last row's coordinate and the y step is negative, so the picture is upright.
+  const std::string dims = fmt::format("{} {} {}", grid_.nz(), grid_.ny(), grid_.nx());
+  const double dz = grid_.spacing[0], dy = grid_.spacing[1], dx = grid_.spacing[2];
+  const double flip = grid_.rank >= 2 ? -1.0 : 1.0;
+  const double y0 = grid_.rank >= 2 ? grid_.origin[1] + (grid_.ny() - 1) * dy : grid_.origin[1];
+  const int bytes = precision_ == Precision::float32 ? 4 : 8;
+  std::string s;
+  s += "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"2.0\">\n <Domain>\n";
+  s += "  <Grid Name=\"propagon\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+  for (const auto& e : entries_) {
+    s += fmt::format("   <Grid Name=\"step_{}\" GridType=\"Uniform\">\n", e.step);
+    s += fmt::format("    <Time Value=\"{:.17g}\"/>\n", e.time);
+    s += fmt::format("    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"{}\"/>\n", dims);
+    s += "    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n";
+    s += fmt::format("     <DataItem Name=\"Origin\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">{:.17g} {:.17g} {:.17g}</DataItem>\n",
+                     grid_.origin[0], y0, grid_.origin[2]);
+    s += fmt::format("     <DataItem Name=\"Spacing\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">{:.17g} {:.17g} {:.17g}</DataItem>\n",
+                     dz, flip * dy, dx);
+    s += "    </Geometry>\n";
+    for (const auto& c : channels_) {
+      s += fmt::format("    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Node\">\n", xml_escape(c));
+      s += fmt::format("     <DataItem Dimensions=\"{}\" NumberType=\"Float\" Precision=\"{}\" Format=\"HDF\">{}:{}</DataItem>\n",
+                       dims, bytes, xml_escape(e.snapshot), snapshot_layout::field_path(c));
+      s += "    </Attribute>\n";
+    }
+    s += "   </Grid>\n";
+  }
+  s += "  </Grid>\n </Domain>\n</Xdmf>\n";
+  return s;
+}
+
+void XdmfIndex::add(std::int64_t step, double time, const std::string& snapshot) {
+  entries_.push_back({step, time, snapshot});
+  const std::filesystem::path tmp = file_.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << xml();
+    out.flush();
+    if (!out) throw RunError(fmt::format("cannot write {}", tmp.string()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file_, ec);
+  if (ec) throw RunError(fmt::format("cannot rename {} to {}: {}", tmp.string(), file_.string(), ec.message()));
+}
+
+}  // namespace propagon

@@ -1,0 +1,73 @@
+// Throughput of the deterministic step (Google Benchmark). Reports pixel-steps/s and the bytes/s
+// of the streaming bound (one read and one write of every cell per step).
+#include <benchmark/benchmark.h>
+
+#include <Kokkos_Core.hpp>
+
+#include "propagon/compat.hpp"
+#include "propagon/field_stats.hpp"
+#include "propagon/stencil.hpp"
+
+namespace {
+
+using namespace propagon;
+
+template <class T>
+void BM_DeterministicStep(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const int k = static_cast<int>(state.range(1));
+  const int rank = static_cast<int>(state.range(2));
+  const Boundary boundary = static_cast<Boundary>(state.range(3));
+  Grid grid = rank == 3 ? Grid::from_shape({n, n, n}) : Grid::from_shape({n, n});
+  const Propagator p = normalize_kernel(make_preset("gaussian", rank, std::vector<int>(rank, k), 1.0), Normalization::softmax);
+  FieldView<T> a("a", grid.cells()), b("b", grid.cells());
+  Kokkos::parallel_for(grid.cells(), KOKKOS_LAMBDA(std::int64_t i) { a(i) = T((i * 7919) % 256); });
+  const DeterministicStep<T> step(grid, p, boundary);
+  for (auto _ : state) {
+    step.apply(a, b);
+    compat::fence("bench");
+    std::swap(a, b);
+  }
+  state.counters["pixel_steps_per_s"] = benchmark::Counter(double(grid.cells()) * state.iterations(), benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(int64_t(state.iterations()) * grid.cells() * 2 * int64_t(sizeof(T)));
+}
+
+template <class T>
+void BM_FieldStats(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  Grid grid = Grid::from_shape({n, n});
+  FieldView<T> a("a", grid.cells());
+  Kokkos::deep_copy(a, T(1));
+  for (auto _ : state) benchmark::DoNotOptimize(field_stats<T>(a, grid).mass);
+  state.counters["pixel_steps_per_s"] = benchmark::Counter(double(grid.cells()) * state.iterations(), benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(int64_t(state.iterations()) * grid.cells() * int64_t(sizeof(T)));
+}
+
+constexpr int periodic = static_cast<int>(Boundary::periodic);
+constexpr int reflect = static_cast<int>(Boundary::reflect);
+
+}  // namespace
+
+BENCHMARK_TEMPLATE(BM_DeterministicStep, float)
+    ->ArgNames({"n", "k", "rank", "boundary"})
+    ->Args({512, 3, 2, periodic})
+    ->Args({2048, 3, 2, periodic})
+    ->Args({4096, 3, 2, periodic})
+    ->Args({4096, 3, 2, reflect})
+    ->Args({4096, 5, 2, periodic})
+    ->Args({4096, 7, 2, periodic})
+    ->Args({256, 3, 3, periodic})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_DeterministicStep, double)
+    ->ArgNames({"n", "k", "rank", "boundary"})
+    ->Args({4096, 3, 2, periodic})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_FieldStats, float)->Arg(4096)->Unit(benchmark::kMillisecond);
+
+int main(int argc, char** argv) {
+  Kokkos::ScopeGuard kokkos(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
