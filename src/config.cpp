@@ -636,8 +636,10 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
     const std::string preset = r.text(kn, "preset", "kernel").value_or("gaussian");
     double sigma = 1.0;
     if (auto s = r.number(kn, "sigma", "kernel", "a number > 0")) sigma = *s;
+    // Tolerated so that `--set kernel.preset=box` works on a gaussian config; said, not hidden.
     if (kn["sigma"].IsDefined() && preset != "gaussian")
-      r.error(kn["sigma"], "kernel.sigma", fmt::format("sigma applies only to the gaussian preset, not '{}'", preset));
+      d.notes.push_back(fmt::format("{}: ignored, sigma applies to the gaussian preset only, not '{}'",
+                                    r.where(kn["sigma"], "kernel.sigma").describe(), preset));
     try {
       d.kernel = make_preset(preset, rank, size, sigma);
     } catch (const std::invalid_argument& e) {

@@ -257,6 +257,7 @@ std::string describe_run(const RunDescription& run, const InitialState& initial)
   s += fmt::format("output     {}: {} snapshot{} (every {} steps), history.csv, {}.xmf{}\n", run.output_dir.string(),
                    snaps, snaps == 1 ? "" : "s", run.output_every, run.name, run.output_png ? ", PNG previews" : "");
   s += fmt::format("backend    Kokkos {} ({})\n", KOKKOS_VERSION, Kokkos::DefaultExecutionSpace::name());
+  for (const auto& n : run.notes) s += fmt::format("note: {}\n", n);
   return s;
 }
 

@@ -54,6 +54,7 @@ struct RunDescription {
   std::int64_t output_every = 10;
   bool output_png = false;
   std::string effective_yaml;  ///< the whole effective configuration, after overrides and defaults
+  std::vector<std::string> notes;  ///< harmless oddities worth telling the user (ignored keys)
 };
 
 /// Reads, overrides (`key.path=value` from --set) and validates a configuration file.

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 (bookworm) packages Propagon needs to build, test and run.
+# Idempotent: does nothing when everything is already installed. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libtrilinos-kokkos-dev      # Kokkos 3.4.1, Serial backend
+  libhdf5-dev libyaml-cpp-dev libcli11-dev libstb-dev libfmt-dev
+  librandom123-dev libfftw3-dev
+  libgtest-dev libbenchmark-dev
+  python3                     # test helpers (standard library only)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
