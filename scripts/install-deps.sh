@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libtrilinos-kokkos-dev      # Kokkos 3.4.1, Serial backend
-  libhdf5-dev libyaml-cpp-dev libcli11-dev libstb-dev libfmt-dev
+  libhdf5-dev libyaml-cpp-dev libcli11-dev libstb-dev libpng-dev libfmt-dev
   librandom123-dev libfftw3-dev
   libgtest-dev libbenchmark-dev
   python3                     # test helpers (standard library only)
