@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "propagon/config.hpp"
+#include "propagon/error.hpp"
 #include "propagon/input.hpp"
 #include "propagon/run.hpp"
 #include "propagon/snapshot.hpp"
@@ -162,4 +163,34 @@ TEST(Output, ARerunReplacesTheEarlierRun) {
   int n = 0;
   for (const auto& e : std::filesystem::directory_iterator(out / "snapshots")) n += e.is_regular_file();
   EXPECT_EQ(n, 3);
+}
+
+#include "../src/hdf5.hpp"
+
+TEST(Output, Hdf5InputGivesOneChannelPerDataset) {
+  const auto dir = fresh_dir("h5in");
+  std::filesystem::create_directories(dir);
+  {
+    h5::Handle f = h5::create_file(dir / "in.h5");
+    h5::Handle g = h5::create_group(f, "/data");
+    std::vector<double> u(3 * 4, 0.0), v(3 * 4, 2.0);
+    u[5] = 12.0;
+    h5::write_dataset(g, "u", u.data(), {3, 4});
+    h5::write_dataset(g, "v", v.data(), {3, 4});
+  }
+  const std::string yaml = "name: h\ninput:\n  hdf5: {file: " + (dir / "in.h5").string() +
+                           ", datasets: [/data/u, /data/v]}\n  scale: 0.5\nkernel: {preset: box}\n"
+                           "propagation: {steps: 1, boundary: periodic, precision: float64}\n";
+  run_yaml(yaml, dir / "out");
+  const SnapshotData s = read_snapshot(dir / "out" / "snapshots" / "step_000001.h5");
+  ASSERT_EQ(s.channels, (std::vector<std::string>{"u", "v"}));
+  EXPECT_EQ(s.shape, (std::vector<std::int64_t>{3, 4}));
+  for (double x : s.values[1]) EXPECT_NEAR(x, 1.0, 1e-15);  // uniform 2 x scale 0.5 stays uniform
+  double mass = 0;
+  for (double x : s.values[0]) mass += x;
+  EXPECT_NEAR(mass, 6.0, 1e-14);
+  EXPECT_NEAR(s.values[0][5], 6.0 / 9, 1e-15);
+  // Missing datasets are configuration errors.
+  EXPECT_THROW(parse_run_description("input: {hdf5: {file: " + (dir / "in.h5").string() + ", dataset: /nope}}\n", "x.yaml"),
+               ConfigError);
 }
