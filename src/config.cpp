@@ -240,7 +240,8 @@ const std::vector<std::string> input_keys = {"image", "synthetic", "hdf5", "scal
 const std::vector<std::string> synthetic_keys = {"shape", "pattern", "at", "value", "sigma", "period", "seed"};
 const std::vector<std::string> hdf5_keys = {"file", "dataset", "datasets"};
 const std::vector<std::string> kernel_keys = {"preset", "size", "sigma", "values", "normalize", "temperature"};
-const std::vector<std::string> propagation_keys = {"mode", "steps", "dt", "boundary", "precision"};
+const std::vector<std::string> propagation_keys = {"mode",      "steps", "dt", "boundary", "precision",
+                                                   "seed",      "particles_per_unit", "replicates"};
 const std::vector<std::string> output_keys = {"dir", "every", "png"};
 const std::vector<std::string> patterns = {"point", "uniform", "gaussian", "checkerboard", "random", "tanks"};
 
@@ -370,6 +371,11 @@ std::string effective_yaml(const RunDescription& d) {
   p["dt"] = d.dt;
   p["boundary"] = boundary_name(d.boundary);
   p["precision"] = precision_name(d.precision);
+  if (is_stochastic(d.mode)) {
+    p["seed"] = static_cast<unsigned long long>(d.seed);
+    p["particles_per_unit"] = d.particles_per_unit;
+    p["replicates"] = static_cast<long long>(d.replicates);
+  }
   root["propagation"] = p;
   YAML::Node o(YAML::NodeType::Map);
   o["dir"] = d.output_dir.string();
@@ -672,11 +678,32 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
     r.check_keys(p, "propagation", propagation_keys);
     if (auto m = r.text(p, "mode", "propagation")) {
       if (*m == "deterministic") d.mode = Mode::deterministic;
-      else if (*m == "stochastic" || *m == "collapse" || *m == "spectral")
+      else if (*m == "stochastic") d.mode = Mode::stochastic;
+      else if (*m == "collapse") d.mode = Mode::collapse;
+      else if (*m == "spectral")
         r.error(p["mode"], "propagation.mode",
-                fmt::format("mode '{}' is not available in this version of propagon; use deterministic", *m));
+                "mode 'spectral' is not available in this version of propagon; use deterministic, stochastic or collapse");
       else
-        r.error(p["mode"], "propagation.mode", fmt::format("expected deterministic, got '{}'", *m));
+        r.error(p["mode"], "propagation.mode",
+                fmt::format("expected deterministic, stochastic or collapse, got '{}'", *m));
+    }
+    if (auto v = r.integer(p, "seed", "propagation", 0, "a whole number >= 0")) d.seed = static_cast<std::uint64_t>(*v);
+    if (auto v = r.number(p, "particles_per_unit", "propagation", "a number > 0")) {
+      if (!(*v > 0) || !std::isfinite(*v) || *v > 1e15)
+        r.error(p["particles_per_unit"], "propagation.particles_per_unit", "must be a number > 0 (and at most 1e15)");
+      d.particles_per_unit = *v;
+    }
+    if (auto v = r.integer(p, "replicates", "propagation", 1, "a whole number >= 1")) d.replicates = *v;
+    if (is_stochastic(d.mode) && kernel_ok && !d.propagator.weights.empty() && !d.propagator.is_probability())
+      r.error(kn["normalize"].IsDefined() ? kn["normalize"] : p["mode"], "kernel.normalize",
+              fmt::format("mode '{}' moves particles with the propagator's probabilities, so it needs normalize: "
+                          "softmax or sum (normalize: none is a raw filter)",
+                          mode_name(d.mode)));
+    if (!is_stochastic(d.mode)) {
+      for (const char* k : {"seed", "particles_per_unit", "replicates"})
+        if (p[k].IsDefined())
+          d.notes.push_back(fmt::format("{}: ignored, it applies to the stochastic and collapse modes only",
+                                        r.where(p[k], std::string("propagation.") + k).describe()));
     }
     if (auto v = r.integer(p, "steps", "propagation", 0, "a whole number >= 0")) d.steps = *v;
     if (auto v = r.number(p, "dt", "propagation", "a number > 0")) {

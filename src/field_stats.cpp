@@ -13,7 +13,7 @@ constexpr int lanes = 8;
 }  // namespace
 
 template <class T>
-FieldStats field_stats(const FieldView<T>& values, const Grid& grid) {
+FieldStats field_stats(const FieldView<T>& values, const Grid& grid, double scale) {
   const std::int64_t nx = grid.nx();
   Kokkos::View<double**, Kokkos::LayoutRight> per_row("stats_per_row", grid.rows(), row_terms);
   Kokkos::parallel_for(
@@ -76,9 +76,10 @@ FieldStats field_stats(const FieldView<T>& values, const Grid& grid) {
     lo = std::min(lo, h(row, 3));
     hi = std::max(hi, h(row, 4));
   }
-  st.mass = m;
-  st.min = lo;
-  st.max = hi;
+  // Moments are ratios and do not change with the scale; mass and extremes do.
+  st.mass = m * scale;
+  st.min = lo * scale;
+  st.max = hi * scale;
   st.finite = std::isfinite(m) && std::isfinite(mxx) && std::isfinite(lo) && std::isfinite(hi);
   if (m != 0.0 && std::isfinite(m)) {
     st.mean = {mz / m, my / m, mx / m};
@@ -88,7 +89,8 @@ FieldStats field_stats(const FieldView<T>& values, const Grid& grid) {
   return st;
 }
 
-template FieldStats field_stats<float>(const FieldView<float>&, const Grid&);
-template FieldStats field_stats<double>(const FieldView<double>&, const Grid&);
+template FieldStats field_stats<float>(const FieldView<float>&, const Grid&, double);
+template FieldStats field_stats<double>(const FieldView<double>&, const Grid&, double);
+template FieldStats field_stats<std::uint64_t>(const FieldView<std::uint64_t>&, const Grid&, double);
 
 }  // namespace propagon

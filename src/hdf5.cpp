@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "propagon/error.hpp"
 
 namespace propagon::h5 {
@@ -98,6 +100,10 @@ void write_attribute(hid_t obj, const std::string& name, const std::vector<doubl
   write_numeric_attribute(obj, name, H5T_NATIVE_DOUBLE, value.data(), {static_cast<std::int64_t>(value.size())});
 }
 
+void write_attribute(hid_t obj, const std::string& name, std::uint64_t value) {
+  write_numeric_attribute(obj, name, H5T_NATIVE_UINT64, &value, {});
+}
+
 bool has_attribute(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
 
 namespace {
@@ -130,6 +136,12 @@ std::int64_t read_int_attribute(hid_t obj, const std::string& name) {
   if (H5Aread(attr, H5T_NATIVE_INT64, &v) < 0) fail("cannot read attribute " + name);
   return v;
 }
+std::uint64_t read_uint_attribute(hid_t obj, const std::string& name) {
+  Handle attr = open_attribute(obj, name);
+  std::uint64_t v = 0;
+  if (H5Aread(attr, H5T_NATIVE_UINT64, &v) < 0) fail("cannot read attribute " + name);
+  return v;
+}
 double read_double_attribute(hid_t obj, const std::string& name) {
   Handle attr = open_attribute(obj, name);
   double v = 0;
@@ -151,6 +163,30 @@ void write_dataset(hid_t loc, const std::string& name, const float* data, const 
 void write_dataset(hid_t loc, const std::string& name, const double* data, const std::vector<std::int64_t>& shape) {
   write_numeric_dataset(loc, name, H5T_NATIVE_DOUBLE, data, shape);
 }
+void write_dataset(hid_t loc, const std::string& name, const std::uint64_t* data, const std::vector<std::int64_t>& shape,
+                   bool compress) {
+  if (!compress) {
+    write_numeric_dataset(loc, name, H5T_NATIVE_UINT64, data, shape);
+    return;
+  }
+  Handle space = simple_space(shape);
+  Handle plist = check(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "cannot create a property list");
+  // One chunk per slowest-axis slice (a replicate), at most 2^20 elements.
+  std::vector<hsize_t> chunk(shape.begin(), shape.end());
+  chunk[0] = 1;
+  hsize_t elems = 1;
+  for (std::size_t i = chunk.size(); i-- > 1;) {
+    if (elems * chunk[i] > (1u << 20)) chunk[i] = std::max<hsize_t>(1, (1u << 20) / elems);
+    elems *= chunk[i];
+  }
+  H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data());
+  H5Pset_shuffle(plist);
+  H5Pset_deflate(plist, 1);
+  Handle ds = check(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_UINT64, space, H5P_DEFAULT, plist, H5P_DEFAULT), H5Dclose,
+                    "cannot create dataset " + name);
+  if (H5Dwrite(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) fail("cannot write dataset " + name);
+}
+
 void write_string_dataset(hid_t loc, const std::string& name, const std::string& text) {
   Handle type = utf8_string_type();
   Handle space = scalar_space();
@@ -173,6 +209,20 @@ std::vector<double> read_dataset_as_double(hid_t dataset) {
   std::vector<double> v(static_cast<std::size_t>(n));
   if (n > 0 && H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     fail("cannot read a dataset as numbers");
+  return v;
+}
+std::vector<std::uint64_t> read_dataset_as_uint64(hid_t dataset) {
+  Handle space = check(H5Dget_space(dataset), H5Sclose, "dataset space");
+  std::vector<std::uint64_t> v(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+  if (!v.empty() && H5Dread(dataset, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    fail("cannot read a dataset as unsigned integers");
+  return v;
+}
+std::vector<float> read_dataset_as_float(hid_t dataset) {
+  Handle space = check(H5Dget_space(dataset), H5Sclose, "dataset space");
+  std::vector<float> v(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+  if (!v.empty() && H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    fail("cannot read a dataset as float32");
   return v;
 }
 std::string read_string_dataset(hid_t loc, const std::string& name) {

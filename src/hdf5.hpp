@@ -65,9 +65,11 @@ void write_attribute(hid_t obj, const std::string& name, const std::string& valu
 void write_attribute(hid_t obj, const std::string& name, std::int64_t value);
 void write_attribute(hid_t obj, const std::string& name, double value);
 void write_attribute(hid_t obj, const std::string& name, const std::vector<double>& value);
+void write_attribute(hid_t obj, const std::string& name, std::uint64_t value);
 
 std::string read_string_attribute(hid_t obj, const std::string& name);
 std::int64_t read_int_attribute(hid_t obj, const std::string& name);
+std::uint64_t read_uint_attribute(hid_t obj, const std::string& name);
 double read_double_attribute(hid_t obj, const std::string& name);
 std::vector<double> read_double_array_attribute(hid_t obj, const std::string& name);
 bool has_attribute(hid_t obj, const std::string& name);
@@ -75,12 +77,19 @@ bool has_attribute(hid_t obj, const std::string& name);
 /// Writes a contiguous dataset of float, double or unsigned integers with the given shape.
 void write_dataset(hid_t loc, const std::string& name, const float* data, const std::vector<std::int64_t>& shape);
 void write_dataset(hid_t loc, const std::string& name, const double* data, const std::vector<std::int64_t>& shape);
+/// Unsigned 64-bit counts; `compress` stores them chunked with shuffle + deflate (counts of many
+/// replicates compress several-fold).
+void write_dataset(hid_t loc, const std::string& name, const std::uint64_t* data, const std::vector<std::int64_t>& shape,
+                   bool compress = false);
 void write_string_dataset(hid_t loc, const std::string& name, const std::string& text);
 
 /// Shape of a dataset (slowest first) and whether its values are floating point.
 std::vector<std::int64_t> dataset_shape(hid_t dataset);
 /// Reads any numeric dataset converted to float64.
 std::vector<double> read_dataset_as_double(hid_t dataset);
+std::vector<std::uint64_t> read_dataset_as_uint64(hid_t dataset);
+/// Reads a float32 dataset without conversion (for bit-exact restarts).
+std::vector<float> read_dataset_as_float(hid_t dataset);
 std::string read_string_dataset(hid_t loc, const std::string& name);
 /// "float32", "float64", "uint32", ... for messages and checks.
 std::string dataset_type_name(hid_t dataset);

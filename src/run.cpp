@@ -3,17 +3,17 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "propagon/compat.hpp"
 #include "propagon/error.hpp"
-#include "propagon/field.hpp"
-#include "propagon/field_stats.hpp"
 #include "propagon/history.hpp"
+#include "propagon/interrupt.hpp"
 #include "propagon/preview.hpp"
 #include "propagon/progress.hpp"
 #include "propagon/snapshot.hpp"
-#include "propagon/stencil.hpp"
+#include "propagon/solver.hpp"
 #include "propagon/version.hpp"
 #include "propagon/xdmf.hpp"
 
@@ -21,38 +21,54 @@ namespace propagon {
 
 namespace {
 
+namespace fs = std::filesystem;
+namespace L = snapshot_layout;
+
 std::string shape_text(const std::vector<std::int64_t>& shape) {
   std::string s;
   for (auto n : shape) s += (s.empty() ? "" : " x ") + std::to_string(n);
   return s;
 }
 
-/// What observers see after each step. Fields live in the execution space's memory.
-template <class T>
+/// What observers see after each step.
 struct StepState {
   std::int64_t step;
   double time;
-  const Grid& grid;
-  const std::vector<Field<T>>& fields;
   const std::vector<FieldStats>& stats;
   const std::vector<double>& absorbed;  ///< cumulative, per channel
+  const Solver& solver;
+  bool final;  ///< the last step of this process (end of the run, or a requested stop)
 };
 
-template <class T>
 class Observer {
  public:
   virtual ~Observer() = default;
-  virtual void observe(const StepState<T>& state) = 0;
+  virtual void observe(const StepState& state) = 0;
   virtual void finish() {}
 };
 
-/// Snapshots (HDF5 + XDMF index + optional PNG previews) at step 0, every N steps and the last step.
-template <class T>
-class SnapshotObserver : public Observer<T> {
+SnapshotHeader header_for(const RunDescription& run, std::int64_t step) {
+  SnapshotHeader h;
+  h.step = step;
+  h.time = double(step) * run.dt;
+  h.mode = mode_name(run.mode);
+  h.boundary = boundary_name(run.boundary);
+  h.precision = precision_name(run.precision);
+  h.propagon_version = version_string;
+  h.stochastic = is_stochastic(run.mode);
+  h.seed = run.seed;
+  h.replicate = 0;
+  h.replicates = run.replicates;
+  h.particles_per_unit = run.particles_per_unit;
+  return h;
+}
+
+/// Snapshots (HDF5 + XDMF index + optional PNG previews) at step 0, every N steps, the last step,
+/// and the step at which a stop was requested.
+class SnapshotObserver : public Observer {
  public:
-  SnapshotObserver(const RunDescription& run, const InitialState& initial, std::filesystem::path dir)
-      : run_(run), dir_(std::move(dir)),
-        xdmf_(dir_ / (run.name + ".xmf"), initial.grid, initial.channels, run.precision) {
+  SnapshotObserver(const RunDescription& run, const InitialState& initial, XdmfIndex& xdmf, std::function<void()> on_write)
+      : run_(run), grid_(initial.grid), xdmf_(xdmf), on_write_(std::move(on_write)) {
     // Previews map [0, max of the initial field] for conserving propagators, so a picture keeps its
     // brightness as it diffuses; raw filters (normalize: none) are stretched per snapshot.
     double hi = 0.0;
@@ -60,168 +76,135 @@ class SnapshotObserver : public Observer<T> {
       for (double x : v) hi = std::max(hi, x);
     preview_hi_ = hi > 0 ? hi : 1.0;
   }
-  void observe(const StepState<T>& s) override {
-    if (!(s.step % run_.output_every == 0 || s.step == run_.steps)) return;
-    namespace L = snapshot_layout;
-    std::vector<Kokkos::View<T*, Kokkos::HostSpace>> host;
-    std::vector<const T*> ptrs;
-    std::vector<std::string> names;
-    for (const auto& f : s.fields) {
-      host.push_back(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), f.values));
-      ptrs.push_back(host.back().data());
-      names.push_back(f.channel);
-    }
-    SnapshotHeader h;
-    h.step = s.step;
-    h.time = s.time;
-    h.mode = mode_name(run_.mode);
-    h.boundary = boundary_name(run_.boundary);
-    h.precision = precision_name(run_.precision);
-    h.propagon_version = version_string;
+  void observe(const StepState& s) override {
+    if (!(s.step % run_.output_every == 0 || s.step == run_.steps || s.final)) return;
+    const auto arrays = s.solver.host_arrays();
     const std::string name = L::file_name(s.step);
-    write_snapshot<T>(dir_ / L::snapshots_dir / name, h, s.grid, names, ptrs, run_.propagator, run_.effective_yaml);
+    last_ = run_.output_dir / L::snapshots_dir / name;
+    write_snapshot(last_, header_for(run_, s.step), grid_, arrays->channels(), run_.propagator, run_.effective_yaml);
     xdmf_.add(s.step, s.time, std::string(L::snapshots_dir) + "/" + name);
     ++count_;
-    if (run_.output_png && previewable(s.grid)) {
+    if (run_.output_png && previewable(grid_)) {
       double lo = 0.0, hi = preview_hi_;
       if (run_.propagator.normalize == Normalization::none) {
         lo = s.stats[0].min;
         hi = s.stats[0].max;
         for (const auto& st : s.stats) lo = std::min(lo, st.min), hi = std::max(hi, st.max);
       }
-      const std::string png = name.substr(0, name.size() - 3) + ".png";
-      write_preview<T>(dir_ / "previews" / png, s.grid, names, ptrs, lo, hi);
+      const fs::path png = run_.output_dir / "previews" / (name.substr(0, name.size() - 3) + ".png");
+      std::vector<std::string> names;
+      for (const auto& c : arrays->channels()) names.push_back(c.name);
+      if (run_.precision == Precision::float32) {
+        std::vector<const float*> ptrs;
+        for (const auto& c : arrays->channels()) ptrs.push_back(static_cast<const float*>(c.field));
+        write_preview<float>(png, grid_, names, ptrs, lo, hi);
+      } else {
+        std::vector<const double*> ptrs;
+        for (const auto& c : arrays->channels()) ptrs.push_back(static_cast<const double*>(c.field));
+        write_preview<double>(png, grid_, names, ptrs, lo, hi);
+      }
     }
+    on_write_();
   }
   std::int64_t count() const { return count_; }
-  const std::filesystem::path& xdmf_path() const { return xdmf_.path(); }
+  const fs::path& last() const { return last_; }
 
  private:
   const RunDescription& run_;
-  std::filesystem::path dir_;
-  XdmfIndex xdmf_;
+  Grid grid_;
+  XdmfIndex& xdmf_;
+  std::function<void()> on_write_;
   double preview_hi_ = 1.0;
   std::int64_t count_ = 0;
+  fs::path last_;
 };
 
-template <class T>
-class HistoryObserver : public Observer<T> {
+class HistoryObserver : public Observer {
  public:
-  explicit HistoryObserver(const std::filesystem::path& file) : writer_(file) {}
-  void observe(const StepState<T>& s) override {
-    for (std::size_t c = 0; c < s.fields.size(); ++c)
-      writer_.write(s.step, s.time, s.fields[c].channel, s.stats[c], s.absorbed[c]);
-    if (s.step % 100 == 0) writer_.flush();
+  HistoryObserver(const fs::path& file, std::vector<std::string> channels, std::int64_t continue_after)
+      : writer_(file, continue_after), channels_(std::move(channels)) {}
+  void observe(const StepState& s) override {
+    for (std::size_t c = 0; c < channels_.size(); ++c) writer_.write(s.step, s.time, channels_[c], s.stats[c], s.absorbed[c]);
   }
+  void flush() { writer_.flush(); }
   void finish() override { writer_.flush(); }
 
  private:
   HistoryWriter writer_;
+  std::vector<std::string> channels_;
 };
 
-template <class T>
-class ProgressObserver : public Observer<T> {
+class ProgressObserver : public Observer {
  public:
   explicit ProgressObserver(ProgressReporter& p) : progress_(p) {}
-  void observe(const StepState<T>& s) override { progress_.update(s.step); }
+  void observe(const StepState& s) override { progress_.update(s.step); }
   void finish() override { progress_.finish(); }
 
  private:
   ProgressReporter& progress_;
 };
 
-// Clears what an earlier run left in the folder, so the index and history describe this run only.
-void prepare_output_dir(const std::filesystem::path& dir, const std::string& name, bool png, bool announce) {
-  namespace fs = std::filesystem;
+bool is_inside(const fs::path& file, const fs::path& dir) {
+  std::error_code ec;
+  return fs::equivalent(file.parent_path(), dir / L::snapshots_dir, ec);
+}
+
+/// Clears what an earlier run left in the folder (or, for a restart in the same folder, what lies
+/// beyond the restart step), so the index and history describe this run only.
+void prepare_output_dir(const RunDescription& run, std::int64_t keep_up_to, bool announce) {
+  const fs::path& dir = run.output_dir;
   std::error_code ec;
   bool replaced = false;
-  if (fs::exists(dir / snapshot_layout::snapshots_dir, ec)) {
-    for (const auto& e : fs::directory_iterator(dir / snapshot_layout::snapshots_dir, ec))
-      if (e.path().filename().string().rfind("step_", 0) == 0) fs::remove(e.path(), ec), replaced = true;
+  for (const char* sub : {L::snapshots_dir, "previews"}) {
+    if (!fs::exists(dir / sub, ec)) continue;
+    for (const auto& e : fs::directory_iterator(dir / sub, ec)) {
+      const std::string n = e.path().filename().string();
+      if (n.rfind("step_", 0) != 0) continue;
+      const std::string h5name = n.size() > 4 && n.substr(n.size() - 4) == ".png" ? n.substr(0, n.size() - 4) + ".h5" : n;
+      const auto step = L::step_of(h5name);
+      if (step && *step <= keep_up_to) continue;
+      fs::remove(e.path(), ec);
+      replaced = true;
+    }
   }
-  if (fs::exists(dir / "previews", ec))
-    for (const auto& e : fs::directory_iterator(dir / "previews", ec))
-      if (e.path().filename().string().rfind("step_", 0) == 0) fs::remove(e.path(), ec), replaced = true;
-  for (const char* f : {"history.csv"})
-    if (fs::remove(dir / f, ec)) replaced = true;
-  if (fs::remove(dir / (name + ".xmf"), ec)) replaced = true;
-  if (replaced && announce) fmt::print("note: replacing the earlier run in {}\n", dir.string());
-  fs::create_directories(dir / snapshot_layout::snapshots_dir, ec);
+  if (keep_up_to < 0) {
+    if (fs::remove(dir / "history.csv", ec)) replaced = true;
+    if (fs::remove(dir / (run.name + ".xmf"), ec)) replaced = true;
+  }
+  if (replaced && announce && keep_up_to < 0) fmt::print("note: replacing the earlier run in {}\n", dir.string());
+  fs::create_directories(dir / L::snapshots_dir, ec);
   if (ec) throw RunError(fmt::format("cannot create the output folder {}: {}", dir.string(), ec.message()));
-  if (png) {
+  if (run.output_png) {
     fs::create_directories(dir / "previews", ec);
     if (ec) throw RunError(fmt::format("cannot create {}: {}", (dir / "previews").string(), ec.message()));
   }
 }
 
-template <class T>
-RunSummary run_typed(const RunDescription& run, const InitialState& initial, const RunOptions& options) {
-  const Grid& grid = initial.grid;
-  std::vector<Field<T>> fields;
-  for (std::size_t c = 0; c < initial.channels.size(); ++c)
-    fields.push_back(make_field<T>(initial.channels[c], initial.values[c]));
-  // One scratch buffer shared by all channels: channels step one after another and swap.
-  FieldView<T> scratch(Kokkos::view_alloc("scratch", Kokkos::WithoutInitializing), static_cast<std::size_t>(grid.cells()));
-  const DeterministicStep<T> stepper(grid, run.propagator, run.boundary);
-
-  prepare_output_dir(run.output_dir, run.name, run.output_png, !options.quiet);
-  ProgressReporter progress(run.steps, double(grid.cells()) * double(fields.size()), stderr, options.progress);
-  auto snapshots = std::make_unique<SnapshotObserver<T>>(run, initial, run.output_dir);
-  SnapshotObserver<T>* snapshot_ptr = snapshots.get();
-  std::vector<std::unique_ptr<Observer<T>>> observers;
-  observers.push_back(std::move(snapshots));
-  observers.push_back(std::make_unique<HistoryObserver<T>>(run.output_dir / "history.csv"));
-  observers.push_back(std::make_unique<ProgressObserver<T>>(progress));
-
-  std::vector<FieldStats> stats(fields.size());
-  std::vector<double> absorbed(fields.size(), 0.0);
-  auto measure = [&]() {
-    Kokkos::Profiling::pushRegion("propagon::stats");
-    for (std::size_t c = 0; c < fields.size(); ++c) stats[c] = field_stats<T>(fields[c].values, grid);
-    Kokkos::Profiling::popRegion();
+/// Refuses a restart snapshot that does not belong to this run.
+void check_restart(const fs::path& path, const RunDescription& run, const InitialState& initial) {
+  const SnapshotData s = read_snapshot(path);
+  std::vector<std::string> problems;
+  auto differ = [&](const char* what, const std::string& snap, const std::string& now) {
+    if (snap != now) problems.push_back(fmt::format("{}: the snapshot has {}, this run {}", what, snap, now));
   };
-  auto notify = [&](std::int64_t step) {
-    Kokkos::Profiling::pushRegion("propagon::observers");
-    const StepState<T> state{step, double(step) * run.dt, grid, fields, stats, absorbed};
-    for (auto& o : observers) o->observe(state);
-    Kokkos::Profiling::popRegion();
-  };
-
-  measure();
-  RunSummary summary;
-  for (std::size_t c = 0; c < fields.size(); ++c) summary.channels.push_back({fields[c].channel, stats[c].mass, 0, 0});
-  notify(0);
-  for (std::int64_t step = 1; step <= run.steps; ++step) {
-    Kokkos::Profiling::pushRegion("propagon::step");
-    for (std::size_t c = 0; c < fields.size(); ++c) {
-      if (run.boundary == Boundary::absorb) absorbed[c] += stepper.leaving_mass(fields[c].values);
-      stepper.apply(fields[c].values, scratch);
-      std::swap(fields[c].values, scratch);
-    }
-    Kokkos::Profiling::popRegion();
-    measure();
-    for (std::size_t c = 0; c < fields.size(); ++c)
-      if (!stats[c].finite)
-        throw RunError(fmt::format("channel '{}' became NaN or infinite at step {}: the propagator is unstable "
-                                   "(normalize: none with weights summing above 1 grows without bound)",
-                                   fields[c].channel, step));
-    notify(step);
+  differ("mode", s.header.mode, mode_name(run.mode));
+  differ("boundary", s.header.boundary, boundary_name(run.boundary));
+  differ("precision", s.header.precision, precision_name(run.precision));
+  differ("grid", shape_text(s.shape), shape_text(initial.grid.shape()));
+  differ("channels", fmt::format("{}", fmt::join(s.channels, ",")), fmt::format("{}", fmt::join(initial.channels, ",")));
+  if (s.propagator != run.propagator.weights) problems.push_back("the propagator differs");
+  if (std::abs(s.header.time - double(s.header.step) * run.dt) > 1e-9 * std::max(1.0, std::abs(s.header.time)))
+    problems.push_back("dt differs");
+  if (is_stochastic(run.mode)) {
+    differ("seed", std::to_string(s.header.seed), std::to_string(run.seed));
+    differ("replicates", std::to_string(s.header.replicates), std::to_string(run.replicates));
+    differ("particles_per_unit", fmt::format("{}", s.header.particles_per_unit), fmt::format("{}", run.particles_per_unit));
   }
-  for (auto& o : observers) o->finish();
-  compat::fence("propagon::run_end");
-
-  summary.steps = run.steps;
-  summary.snapshots = snapshot_ptr->count();
-  summary.seconds = progress.seconds();
-  summary.pixel_steps_per_second =
-      summary.seconds > 0 ? double(run.steps) * double(grid.cells()) * double(fields.size()) / summary.seconds : 0.0;
-  for (std::size_t c = 0; c < fields.size(); ++c) {
-    summary.channels[c].mass_end = stats[c].mass;
-    summary.channels[c].absorbed = absorbed[c];
-  }
-  summary.output_dir = run.output_dir;
-  summary.xdmf_file = snapshot_ptr->xdmf_path();
-  return summary;
+  if (s.header.step > run.steps)
+    problems.push_back(fmt::format("the snapshot is at step {}, beyond this run's {} steps (raise propagation.steps)",
+                                   s.header.step, run.steps));
+  if (!problems.empty())
+    throw InputError(fmt::format("{}: cannot continue this run from it:\n  {}", path.string(), fmt::join(problems, "\n  ")));
 }
 
 }  // namespace
@@ -253,6 +236,9 @@ std::string describe_run(const RunDescription& run, const InitialState& initial)
   }
   s += fmt::format("mode       {}, {} steps of dt {}, boundary {}, {}\n", mode_name(run.mode), run.steps, run.dt,
                    boundary_name(run.boundary), precision_name(run.precision));
+  if (is_stochastic(run.mode))
+    s += fmt::format("particles  {} per unit of concentration (rounded per cell), seed {}, {} replicate{}\n",
+                     run.particles_per_unit, run.seed, run.replicates, run.replicates == 1 ? "" : "s");
   const std::int64_t snaps = run.steps / run.output_every + 1 + (run.steps % run.output_every != 0 ? 1 : 0);
   s += fmt::format("output     {}: {} snapshot{} (every {} steps), history.csv, {}.xmf{}\n", run.output_dir.string(),
                    snaps, snaps == 1 ? "" : "s", run.output_every, run.name, run.output_png ? ", PNG previews" : "");
@@ -262,8 +248,99 @@ std::string describe_run(const RunDescription& run, const InitialState& initial)
 }
 
 RunSummary run_simulation(const RunDescription& run, const InitialState& initial, const RunOptions& options) {
-  if (run.precision == Precision::float64) return run_typed<double>(run, initial, options);
-  return run_typed<float>(run, initial, options);
+  std::unique_ptr<Solver> solver = make_solver(run, initial);
+  std::int64_t first = 0;
+  bool same_folder = false;
+  if (!options.restart.empty()) {
+    check_restart(options.restart, run, initial);
+    const RestartState state =
+        read_restart_state(options.restart, initial.channels, is_stochastic(run.mode), run.replicates);
+    solver->restore(state);
+    first = state.step;
+    same_folder = is_inside(options.restart, run.output_dir);
+  }
+  const std::int64_t keep = same_folder ? first : -1;
+  prepare_output_dir(run, keep, !options.quiet);
+
+  XdmfIndex xdmf(run.output_dir / (run.name + ".xmf"), initial.grid,
+                 snapshot_attributes(initial.channels, run.precision, is_stochastic(run.mode), run.replicates > 1));
+  if (keep >= 0) {
+    // Re-index the snapshots this run keeps, in step order.
+    std::vector<std::pair<std::int64_t, fs::path>> kept;
+    for (const auto& e : fs::directory_iterator(run.output_dir / L::snapshots_dir))
+      if (const auto step = L::step_of(e.path().filename().string()); step && *step <= keep) kept.emplace_back(*step, e.path());
+    std::sort(kept.begin(), kept.end());
+    for (const auto& [step, path] : kept)
+      xdmf.add(step, read_snapshot_header(path).time, std::string(L::snapshots_dir) + "/" + path.filename().string(), false);
+  }
+
+  ProgressReporter progress(run.steps - first, double(initial.grid.cells()) * double(initial.channels.size()) *
+                                                   double(is_stochastic(run.mode) ? run.replicates : 1),
+                            stderr, options.progress);
+  auto history = std::make_unique<HistoryObserver>(run.output_dir / "history.csv", initial.channels, keep);
+  HistoryObserver* history_ptr = history.get();
+  auto snapshots = std::make_unique<SnapshotObserver>(run, initial, xdmf, [history_ptr] { history_ptr->flush(); });
+  SnapshotObserver* snapshot_ptr = snapshots.get();
+  // History first, so that a snapshot flushes the rows up to and including its own step.
+  std::vector<std::unique_ptr<Observer>> observers;
+  observers.push_back(std::move(history));
+  observers.push_back(std::move(snapshots));
+  auto progress_observer = std::make_unique<ProgressObserver>(progress);
+  ProgressObserver* progress_ptr = progress_observer.get();
+
+  auto notify = [&](std::int64_t step, const std::vector<FieldStats>& stats, bool final) {
+    Kokkos::Profiling::pushRegion("propagon::observers");
+    const std::vector<double> absorbed = solver->absorbed();
+    const StepState state{step, double(step) * run.dt, stats, absorbed, *solver, final};
+    for (auto& o : observers) o->observe(state);
+    progress_ptr->observe(state);
+    Kokkos::Profiling::popRegion();
+  };
+
+  RunSummary summary;
+  std::vector<FieldStats> stats = solver->stats();
+  for (std::size_t c = 0; c < initial.channels.size(); ++c) summary.channels.push_back({initial.channels[c], stats[c].mass, 0, 0});
+  if (first == 0 || !same_folder) notify(first, stats, run.steps == first);
+  std::int64_t step = first;
+  while (step < run.steps) {
+    ++step;
+    Kokkos::Profiling::pushRegion("propagon::step");
+    solver->advance(step);
+    Kokkos::Profiling::popRegion();
+    Kokkos::Profiling::pushRegion("propagon::stats");
+    stats = solver->stats();
+    Kokkos::Profiling::popRegion();
+    for (std::size_t c = 0; c < stats.size(); ++c)
+      if (!stats[c].finite)
+        throw RunError(fmt::format("channel '{}' became NaN or infinite at step {}: the propagator is unstable "
+                                   "(normalize: none with weights summing above 1 grows without bound)",
+                                   initial.channels[c], step));
+    summary.stopped_by_signal = stop_signal();
+    notify(step, stats, step == run.steps || summary.stopped_by_signal != 0);
+    if (summary.stopped_by_signal) break;
+  }
+  for (auto& o : observers) o->finish();
+  progress_ptr->finish();
+  compat::fence("propagon::run_end");
+
+  summary.first_step = first;
+  summary.last_step = step;
+  summary.steps = step - first;
+  summary.snapshots = snapshot_ptr->count();
+  summary.last_snapshot = snapshot_ptr->last();
+  summary.seconds = progress.seconds();
+  summary.pixel_steps_per_second =
+      summary.seconds > 0 ? double(summary.steps) * double(initial.grid.cells()) * double(initial.channels.size()) *
+                                double(is_stochastic(run.mode) ? run.replicates : 1) / summary.seconds
+                          : 0.0;
+  const std::vector<double> absorbed = solver->absorbed();
+  for (std::size_t c = 0; c < stats.size(); ++c) {
+    summary.channels[c].mass_end = stats[c].mass;
+    summary.channels[c].absorbed = absorbed[c];
+  }
+  summary.output_dir = run.output_dir;
+  summary.xdmf_file = xdmf.path();
+  return summary;
 }
 
 }  // namespace propagon

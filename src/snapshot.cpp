@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <regex>
 #include <sstream>
 
 #include "hdf5.hpp"
@@ -10,6 +11,13 @@
 namespace propagon {
 
 std::string snapshot_layout::file_name(std::int64_t step) { return fmt::format("step_{:06d}.h5", step); }
+
+std::optional<std::int64_t> snapshot_layout::step_of(const std::string& name) {
+  static const std::regex pattern(R"(step_([0-9]{6,})\.h5)");
+  std::smatch m;
+  if (!std::regex_match(name, m, pattern)) return std::nullopt;
+  return std::stoll(m[1].str());
+}
 
 namespace {
 std::string join(const std::vector<std::string>& v) {
@@ -23,14 +31,20 @@ std::vector<std::string> split(const std::string& s) {
   for (std::string p; std::getline(ss, p, ',');) out.push_back(p);
   return out;
 }
+
+void write_real(hid_t loc, const std::string& path, const void* data, bool f32, const std::vector<std::int64_t>& shape) {
+  if (f32) h5::write_dataset(loc, path, static_cast<const float*>(data), shape);
+  else h5::write_dataset(loc, path, static_cast<const double*>(data), shape);
+}
 }  // namespace
 
-template <class T>
 void write_snapshot(const std::filesystem::path& path, const SnapshotHeader& header, const Grid& grid,
-                    const std::vector<std::string>& channel_names, const std::vector<const T*>& channels,
-                    const Propagator& propagator, const std::string& config_yaml) {
+                    const std::vector<SnapshotChannel>& channels, const Propagator& propagator,
+                    const std::string& config_yaml) {
   namespace L = snapshot_layout;
   const std::filesystem::path tmp = path.string() + ".tmp";
+  const bool f32 = header.precision == "float32";
+  const auto shape = grid.shape();
   {
     h5::Handle file = h5::create_file(tmp);
     h5::write_attribute(file, "format", std::string(L::format_name));
@@ -41,13 +55,56 @@ void write_snapshot(const std::filesystem::path& path, const SnapshotHeader& hea
     h5::write_attribute(file, "boundary", header.boundary);
     h5::write_attribute(file, "precision", header.precision);
     h5::write_attribute(file, "propagon_version", header.propagon_version);
-    h5::write_attribute(file, "channels", join(channel_names));
+    std::vector<std::string> names;
+    for (const auto& c : channels) names.push_back(c.name);
+    h5::write_attribute(file, "channels", join(names));
     const std::size_t first = static_cast<std::size_t>(3 - grid.rank);
     h5::write_attribute(file, "spacing", std::vector<double>(grid.spacing.begin() + first, grid.spacing.end()));
     h5::write_attribute(file, "origin", std::vector<double>(grid.origin.begin() + first, grid.origin.end()));
-    {
-      h5::Handle fields = h5::create_group(file, L::fields_group);
-      for (std::size_t c = 0; c < channels.size(); ++c) h5::write_dataset(fields, channel_names[c], channels[c], grid.shape());
+    if (header.stochastic) {
+      h5::write_attribute(file, "seed", header.seed);
+      h5::write_attribute(file, "replicate", header.replicate);
+      h5::write_attribute(file, "replicates", header.replicates);
+      h5::write_attribute(file, "particles_per_unit", header.particles_per_unit);
+    }
+    auto group = [&](const char* g) { h5::Handle h = h5::create_group(file, g); };
+    auto groups_for = [&](const char* path) {
+      // Intermediate groups ("/ensemble") are created once, before their children.
+      const std::string p = path;
+      const std::size_t slash = p.find('/', 1);
+      if (slash != std::string::npos && !h5::exists(file, p.substr(0, slash))) group(p.substr(0, slash).c_str());
+      group(path);
+    };
+    groups_for(L::fields_group);
+    const bool has_counts = !channels.empty() && channels[0].counts;
+    const bool has_ensemble = !channels.empty() && channels[0].mean;
+    const bool has_replicates = !channels.empty() && channels[0].replicate_counts;
+    if (has_counts) groups_for(L::counts_group);
+    if (has_ensemble) groups_for(L::ensemble_mean_group), groups_for(L::ensemble_var_group);
+    if (has_replicates) groups_for(L::replicate_counts_group);
+    for (const auto& c : channels) {
+      write_real(file, L::field_path(c.name), c.field, f32, shape);
+      {
+        h5::Handle ds = h5::open_dataset(file, L::field_path(c.name));
+        h5::write_attribute(ds, L::absorbed_attribute, c.absorbed);
+      }
+      if (has_counts) {
+        h5::write_dataset(file, L::counts_path(c.name), c.counts, shape);
+        h5::Handle ds = h5::open_dataset(file, L::counts_path(c.name));
+        h5::write_attribute(ds, L::absorbed_particles_attribute, c.absorbed_particles.at(0));
+      }
+      if (has_ensemble) {
+        write_real(file, L::mean_path(c.name), c.mean, f32, shape);
+        write_real(file, L::var_path(c.name), c.var, f32, shape);
+      }
+      if (has_replicates) {
+        std::vector<std::int64_t> rshape{header.replicates};
+        rshape.insert(rshape.end(), shape.begin(), shape.end());
+        h5::write_dataset(file, L::replicate_counts_path(c.name), c.replicate_counts, rshape, true);
+        h5::Handle ds = h5::open_dataset(file, L::replicate_counts_path(c.name));
+        std::vector<double> absorbed(c.absorbed_particles.begin(), c.absorbed_particles.end());
+        h5::write_attribute(ds, L::absorbed_particles_attribute, absorbed);
+      }
     }
     std::vector<std::int64_t> pshape;
     for (int a = 3 - propagator.rank; a < 3; ++a) pshape.push_back(propagator.extent[static_cast<std::size_t>(a)]);
@@ -67,29 +124,51 @@ void write_snapshot(const std::filesystem::path& path, const SnapshotHeader& hea
   if (ec) throw RunError(fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message()));
 }
 
-template void write_snapshot<float>(const std::filesystem::path&, const SnapshotHeader&, const Grid&,
-                                    const std::vector<std::string>&, const std::vector<const float*>&,
-                                    const Propagator&, const std::string&);
-template void write_snapshot<double>(const std::filesystem::path&, const SnapshotHeader&, const Grid&,
-                                     const std::vector<std::string>&, const std::vector<const double*>&,
-                                     const Propagator&, const std::string&);
-
-SnapshotData read_snapshot(const std::filesystem::path& path) {
-  namespace L = snapshot_layout;
+namespace {
+template <class F>
+auto guarded(const std::filesystem::path& path, F&& f) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw InputError(fmt::format("{}: no such snapshot file", path.string()));
   try {
     h5::Handle file = h5::open_file_readonly(path);
+    if (!h5::has_attribute(file, "format") || h5::read_string_attribute(file, "format") != snapshot_layout::format_name)
+      throw InputError(fmt::format("{}: not a propagon snapshot (no format = \"{}\" attribute)", path.string(),
+                                   snapshot_layout::format_name));
+    return f(file);
+  } catch (const RunError& e) {
+    throw InputError(fmt::format("{}: {}", path.string(), e.what()));
+  }
+}
+SnapshotHeader header_of(const h5::Handle& file) {
+  SnapshotHeader h;
+  h.step = h5::read_int_attribute(file, "step");
+  h.time = h5::read_double_attribute(file, "time");
+  h.mode = h5::read_string_attribute(file, "mode");
+  h.boundary = h5::read_string_attribute(file, "boundary");
+  h.precision = h5::read_string_attribute(file, "precision");
+  h.propagon_version = h5::read_string_attribute(file, "propagon_version");
+  h.stochastic = h5::has_attribute(file, "seed");
+  if (h.stochastic) {
+    h.seed = h5::read_uint_attribute(file, "seed");
+    h.replicate = h5::read_int_attribute(file, "replicate");
+    h.replicates = h5::read_int_attribute(file, "replicates");
+    h.particles_per_unit = h5::read_double_attribute(file, "particles_per_unit");
+  }
+  return h;
+}
+}  // namespace
+
+SnapshotHeader read_snapshot_header(const std::filesystem::path& path) {
+  return guarded(path, [&](const h5::Handle& file) { return header_of(file); });
+}
+
+SnapshotData read_snapshot(const std::filesystem::path& path) {
+  namespace L = snapshot_layout;
+  return guarded(path, [&](const h5::Handle& file) {
     SnapshotData s;
-    if (!h5::has_attribute(file, "format") || (s.format = h5::read_string_attribute(file, "format")) != L::format_name)
-      throw InputError(fmt::format("{}: not a propagon snapshot (no format = \"{}\" attribute)", path.string(), L::format_name));
+    s.format = h5::read_string_attribute(file, "format");
     s.format_version = h5::read_int_attribute(file, "format_version");
-    s.header.step = h5::read_int_attribute(file, "step");
-    s.header.time = h5::read_double_attribute(file, "time");
-    s.header.mode = h5::read_string_attribute(file, "mode");
-    s.header.boundary = h5::read_string_attribute(file, "boundary");
-    s.header.precision = h5::read_string_attribute(file, "precision");
-    s.header.propagon_version = h5::read_string_attribute(file, "propagon_version");
+    s.header = header_of(file);
     s.spacing = h5::read_double_array_attribute(file, "spacing");
     s.origin = h5::read_double_array_attribute(file, "origin");
     s.channels = split(h5::read_string_attribute(file, "channels"));
@@ -98,6 +177,11 @@ SnapshotData read_snapshot(const std::filesystem::path& path) {
       s.shape = h5::dataset_shape(ds);
       s.field_types.push_back(h5::dataset_type_name(ds));
       s.values.push_back(h5::read_dataset_as_double(ds));
+      s.absorbed.push_back(h5::has_attribute(ds, L::absorbed_attribute) ? h5::read_double_attribute(ds, L::absorbed_attribute) : 0.0);
+      if (h5::exists(file, L::mean_path(c))) {
+        s.ensemble_mean.push_back(h5::read_dataset_as_double(h5::open_dataset(file, L::mean_path(c))));
+        s.ensemble_var.push_back(h5::read_dataset_as_double(h5::open_dataset(file, L::var_path(c))));
+      }
     }
     {
       h5::Handle p = h5::open_dataset(file, L::propagator_dataset);
@@ -109,9 +193,43 @@ SnapshotData read_snapshot(const std::filesystem::path& path) {
     }
     s.config_yaml = h5::read_string_dataset(file, L::config_dataset);
     return s;
-  } catch (const RunError& e) {
-    throw InputError(fmt::format("{}: {}", path.string(), e.what()));
-  }
+  });
+}
+
+RestartState read_restart_state(const std::filesystem::path& path, const std::vector<std::string>& channels,
+                                bool stochastic, std::int64_t replicates) {
+  namespace L = snapshot_layout;
+  return guarded(path, [&](const h5::Handle& file) {
+    RestartState r;
+    r.step = h5::read_int_attribute(file, "step");
+    const bool f32 = h5::read_string_attribute(file, "precision") == "float32";
+    for (const auto& c : channels) {
+      if (!h5::exists(file, L::field_path(c)))
+        throw InputError(fmt::format("{}: has no channel '{}'", path.string(), c));
+      h5::Handle ds = h5::open_dataset(file, L::field_path(c));
+      r.absorbed.push_back(h5::has_attribute(ds, L::absorbed_attribute) ? h5::read_double_attribute(ds, L::absorbed_attribute) : 0.0);
+      if (!stochastic) {
+        if (f32) r.fields_f32.push_back(h5::read_dataset_as_float(ds));
+        else r.fields_f64.push_back(h5::read_dataset_as_double(ds));
+        continue;
+      }
+      if (replicates == 1) {
+        if (!h5::exists(file, L::counts_path(c))) throw InputError(fmt::format("{}: has no particle counts", path.string()));
+        h5::Handle cs = h5::open_dataset(file, L::counts_path(c));
+        r.counts.push_back(h5::read_dataset_as_uint64(cs));
+        r.absorbed_particles.push_back({h5::read_uint_attribute(cs, L::absorbed_particles_attribute)});
+      } else {
+        if (!h5::exists(file, L::replicate_counts_path(c)))
+          throw InputError(fmt::format("{}: has no per-replicate counts", path.string()));
+        h5::Handle cs = h5::open_dataset(file, L::replicate_counts_path(c));
+        r.counts.push_back(h5::read_dataset_as_uint64(cs));
+        std::vector<std::uint64_t> a;
+        for (double v : h5::read_double_array_attribute(cs, L::absorbed_particles_attribute)) a.push_back(std::uint64_t(v));
+        r.absorbed_particles.push_back(a);
+      }
+    }
+    return r;
+  });
 }
 
 }  // namespace propagon

@@ -9,8 +9,24 @@
 
 namespace propagon {
 
-XdmfIndex::XdmfIndex(std::filesystem::path xmf_file, Grid grid, std::vector<std::string> channels, Precision precision)
-    : file_(std::move(xmf_file)), grid_(grid), channels_(std::move(channels)), precision_(precision) {}
+std::vector<XdmfAttribute> snapshot_attributes(const std::vector<std::string>& channels, Precision precision,
+                                               bool counts, bool ensemble) {
+  namespace L = snapshot_layout;
+  const int bytes = precision == Precision::float32 ? 4 : 8;
+  std::vector<XdmfAttribute> a;
+  for (const auto& c : channels) a.push_back({c, L::field_path(c), "Float", bytes});
+  if (counts)
+    for (const auto& c : channels) a.push_back({c + "_counts", L::counts_path(c), "UInt", 8});
+  if (ensemble)
+    for (const auto& c : channels) {
+      a.push_back({c + "_mean", L::mean_path(c), "Float", bytes});
+      a.push_back({c + "_var", L::var_path(c), "Float", bytes});
+    }
+  return a;
+}
+
+XdmfIndex::XdmfIndex(std::filesystem::path xmf_file, Grid grid, std::vector<XdmfAttribute> attributes)
+    : file_(std::move(xmf_file)), grid_(grid), attributes_(std::move(attributes)) {}
 
 namespace {
 std::string xml_escape(const std::string& s) {
@@ -37,7 +53,6 @@ std::string XdmfIndex::xml() const {
   const double dz = grid_.spacing[0], dy = grid_.spacing[1], dx = grid_.spacing[2];
   const double flip = grid_.rank >= 2 ? -1.0 : 1.0;
   const double y0 = grid_.rank >= 2 ? grid_.origin[1] + (grid_.ny() - 1) * dy : grid_.origin[1];
-  const int bytes = precision_ == Precision::float32 ? 4 : 8;
   std::string s;
   s += "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"2.0\">\n <Domain>\n";
   s += "  <Grid Name=\"propagon\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
@@ -51,10 +66,10 @@ std::string XdmfIndex::xml() const {
     s += fmt::format("     <DataItem Name=\"Spacing\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">{:.17g} {:.17g} {:.17g}</DataItem>\n",
                      dz, flip * dy, dx);
     s += "    </Geometry>\n";
-    for (const auto& c : channels_) {
-      s += fmt::format("    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Node\">\n", xml_escape(c));
-      s += fmt::format("     <DataItem Dimensions=\"{}\" NumberType=\"Float\" Precision=\"{}\" Format=\"HDF\">{}:{}</DataItem>\n",
-                       dims, bytes, xml_escape(e.snapshot), snapshot_layout::field_path(c));
+    for (const auto& a : attributes_) {
+      s += fmt::format("    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Node\">\n", xml_escape(a.name));
+      s += fmt::format("     <DataItem Dimensions=\"{}\" NumberType=\"{}\" Precision=\"{}\" Format=\"HDF\">{}:{}</DataItem>\n",
+                       dims, a.number_type, a.bytes, xml_escape(e.snapshot), a.hdf5_path);
       s += "    </Attribute>\n";
     }
     s += "   </Grid>\n";
@@ -63,8 +78,9 @@ std::string XdmfIndex::xml() const {
   return s;
 }
 
-void XdmfIndex::add(std::int64_t step, double time, const std::string& snapshot) {
+void XdmfIndex::add(std::int64_t step, double time, const std::string& snapshot, bool write) {
   entries_.push_back({step, time, snapshot});
+  if (!write) return;
   const std::filesystem::path tmp = file_.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);

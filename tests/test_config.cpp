@@ -84,7 +84,7 @@ TEST(Config, UnknownKeyGetsADidYouMean) {
 TEST(Config, EveryProblemIsReportedWithItsPlace) {
   const auto issues = issues_of(std::string(minimal) +
                                 "kernel: {preset: box, size: 4}\n"
-                                "propagation:\n  steps: many\n  boundary: mirror\n  mode: stochastic\n"
+                                "propagation:\n  steps: many\n  boundary: mirror\n  mode: spectral\n"
                                 "output: {every: 0}\n");
   EXPECT_TRUE(mentions(issues, "kernel.size", "odd")) ;
   EXPECT_TRUE(mentions(issues, "propagation.steps", "whole number"));

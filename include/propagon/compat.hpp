@@ -34,3 +34,23 @@ inline const char* threads_flag() {
 }
 
 }  // namespace propagon::compat
+
+/// Device-callable math: Kokkos::Experimental:: in 3.x, Kokkos:: from 4.0 (the old names are gone
+/// in later 4.x releases).
+namespace propagon::kmath {
+#if KOKKOS_VERSION >= 40000
+using Kokkos::exp;
+using Kokkos::fabs;
+using Kokkos::floor;
+using Kokkos::log;
+using Kokkos::log1p;
+using Kokkos::sqrt;
+#else
+using Kokkos::Experimental::exp;
+using Kokkos::Experimental::fabs;
+using Kokkos::Experimental::floor;
+using Kokkos::Experimental::log;
+using Kokkos::Experimental::log1p;
+using Kokkos::Experimental::sqrt;
+#endif
+}  // namespace propagon::kmath

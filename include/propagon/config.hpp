@@ -16,6 +16,7 @@ enum class Mode { deterministic, stochastic, collapse, spectral };
 enum class Precision { float32, float64 };
 const char* mode_name(Mode m);
 const char* precision_name(Precision p);
+inline bool is_stochastic(Mode m) { return m == Mode::stochastic || m == Mode::collapse; }
 
 struct SyntheticInput {
   std::vector<std::int64_t> shape;  ///< [nx], [ny, nx] or [nz, ny, nx]
@@ -50,6 +51,9 @@ struct RunDescription {
   double dt = 1.0;
   Boundary boundary = Boundary::reflect;
   Precision precision = Precision::float32;
+  std::uint64_t seed = 20240611;        ///< stochastic modes: RNG key, with the replicate index
+  double particles_per_unit = 255.0;    ///< stochastic modes: particles = round(concentration x this)
+  std::int64_t replicates = 1;          ///< stochastic modes: independent realisations
   std::filesystem::path output_dir;
   std::int64_t output_every = 10;
   bool output_png = false;

@@ -19,10 +19,12 @@ struct FieldStats {
 
 /// One pass over the field. Per-row partial sums are combined on the host in row order, so the
 /// result is the same whatever the thread count or backend.
+/// `scale` multiplies every value (particle counts / particles_per_unit = concentration).
 template <class T>
-FieldStats field_stats(const FieldView<T>& values, const Grid& grid);
+FieldStats field_stats(const FieldView<T>& values, const Grid& grid, double scale = 1.0);
 
-extern template FieldStats field_stats<float>(const FieldView<float>&, const Grid&);
-extern template FieldStats field_stats<double>(const FieldView<double>&, const Grid&);
+extern template FieldStats field_stats<float>(const FieldView<float>&, const Grid&, double);
+extern template FieldStats field_stats<double>(const FieldView<double>&, const Grid&, double);
+extern template FieldStats field_stats<std::uint64_t>(const FieldView<std::uint64_t>&, const Grid&, double);
 
 }  // namespace propagon

@@ -16,6 +16,8 @@ namespace propagon {
 struct RunOptions {
   bool progress = true;  ///< progress lines on stderr
   bool quiet = false;    ///< no start-up and final summaries on stdout
+  /// Continue from this snapshot instead of step 0 (same bits as the uninterrupted run).
+  std::filesystem::path restart;
 };
 
 struct ChannelSummary {
@@ -30,6 +32,10 @@ struct RunSummary {
   double pixel_steps_per_second = 0.0;
   std::vector<ChannelSummary> channels;
   std::filesystem::path output_dir, xdmf_file;
+  std::int64_t first_step = 0;      ///< 0, or the restart snapshot's step
+  std::int64_t last_step = 0;       ///< the step the run ended at
+  int stopped_by_signal = 0;        ///< SIGINT or SIGTERM if the run was asked to stop early
+  std::filesystem::path last_snapshot;
 };
 
 /// A human-readable description of the effective run (used by `validate` and at start-up).

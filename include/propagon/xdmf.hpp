@@ -13,11 +13,24 @@ namespace propagon {
 
 /// A temporal collection of snapshots. Every add() rewrites the whole file through a temporary
 /// name and a rename, so a reader never sees a half-written index.
+/// One array shown in ParaView: its name there and its HDF5 path inside each snapshot.
+struct XdmfAttribute {
+  std::string name;
+  std::string hdf5_path;
+  const char* number_type = "Float";  ///< "Float" or "UInt"
+  int bytes = 4;
+};
+
+/// The arrays of a run's snapshots (fields, and for stochastic runs counts and ensemble statistics).
+std::vector<XdmfAttribute> snapshot_attributes(const std::vector<std::string>& channels, Precision precision,
+                                               bool counts, bool ensemble);
+
 class XdmfIndex {
  public:
-  XdmfIndex(std::filesystem::path xmf_file, Grid grid, std::vector<std::string> channels, Precision precision);
-  /// `snapshot` is the HDF5 file, given relative to the .xmf's folder.
-  void add(std::int64_t step, double time, const std::string& snapshot);
+  XdmfIndex(std::filesystem::path xmf_file, Grid grid, std::vector<XdmfAttribute> attributes);
+  /// `snapshot` is the HDF5 file, given relative to the .xmf's folder. `write` false only records it
+  /// (for rebuilding an index before a restart).
+  void add(std::int64_t step, double time, const std::string& snapshot, bool write = true);
   /// The XML text for the snapshots added so far.
   std::string xml() const;
   const std::filesystem::path& path() const { return file_; }
@@ -30,8 +43,7 @@ class XdmfIndex {
   };
   std::filesystem::path file_;
   Grid grid_;
-  std::vector<std::string> channels_;
-  Precision precision_;
+  std::vector<XdmfAttribute> attributes_;
   std::vector<Entry> entries_;
 };
 

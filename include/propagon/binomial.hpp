@@ -1,0 +1,119 @@
+#pragma once
+/// @file binomial.hpp
+/// Exact binomial sampling: inversion by the pmf recurrence for small n*p, and Hormann's BTRD
+/// (transformed rejection with decomposition, 1993) for n*min(p, 1-p) >= 10. Kokkos has no
+/// binomial sampler; this one runs on host and device and draws from any stream with uniform().
+#include "propagon/compat.hpp"
+
+#include <cmath>
+#include <cstdint>
+
+namespace propagon {
+
+namespace binomial_detail {
+
+/// log(k!) - [(k + 1/2) log(k + 1) - (k + 1) + log(2 pi)/2]: the Stirling remainder BTRD needs.
+KOKKOS_INLINE_FUNCTION double stirling_tail(double k) {
+  // Exact values for small k (checked against lgamma in the tests), the series beyond.
+  constexpr double table[10] = {0.08106146679532726, 0.04134069595540929, 0.02767792568499834,
+                                0.02079067210376509, 0.01664469118982119, 0.01387612882307075,
+                                0.01189670994589177, 0.01041126526197209, 0.009255462182712733,
+                                0.008330563433362871};
+  if (k < 10) return table[static_cast<int>(k)];
+  const double kp1sq = (k + 1) * (k + 1);
+  return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1);
+}
+
+template <class Stream>
+KOKKOS_INLINE_FUNCTION std::uint64_t inversion(std::uint64_t n, double p, Stream& rng) {
+  // P(0) = q^n, P(x+1) = P(x) * (n - x)/(x + 1) * p/q. n*p < 10 keeps q^n above e^-10.5.
+  const double q = 1.0 - p, s = p / q, a = (double(n) + 1) * s;
+  const double r0 = kmath::exp(double(n) * kmath::log1p(-p));
+  while (true) {
+    double u = rng.uniform(), r = r0;
+    std::uint64_t x = 0;
+    bool ok = true;
+    while (u > r) {
+      u -= r;
+      ++x;
+      if (x > n || r <= 0) {  // rounding left u above the whole mass: draw again
+        ok = false;
+        break;
+      }
+      r *= a / double(x) - s;
+    }
+    if (ok) return x;
+  }
+}
+
+template <class Stream>
+KOKKOS_INLINE_FUNCTION std::uint64_t btrd(std::uint64_t n_int, double p, Stream& rng) {
+  namespace M = kmath;
+  const double n = double(n_int);
+  const double m = M::floor((n + 1) * p);
+  const double r = p / (1 - p), nr = (n + 1) * r, npq = n * p * (1 - p);
+  const double sqrt_npq = M::sqrt(npq);
+  const double b = 1.15 + 2.53 * sqrt_npq;
+  const double a = -0.0873 + 0.0248 * b + 0.01 * p;
+  const double c = n * p + 0.5;
+  const double alpha = (2.83 + 5.1 / b) * sqrt_npq;
+  const double v_r = 0.92 - 4.2 / b;
+  const double u_rv_r = 0.86 * v_r;
+  while (true) {
+    double v = rng.uniform(), u;
+    if (v <= u_rv_r) {  // the triangle-shaped centre: accepted at once (~86% of draws)
+      u = v / v_r - 0.43;
+      return static_cast<std::uint64_t>(M::floor((2 * a / (0.5 - M::fabs(u)) + b) * u + c));
+    }
+    if (v >= v_r) {
+      u = rng.uniform() - 0.5;
+    } else {
+      u = v / v_r - 0.93;
+      u = (u < 0 ? -0.5 : 0.5) - u;
+      v = rng.uniform() * v_r;
+    }
+    const double us = 0.5 - M::fabs(u);
+    const double k = M::floor((2 * a / us + b) * u + c);
+    if (k < 0 || k > n) continue;
+    v = v * alpha / (a / (us * us) + b);
+    const double km = M::fabs(k - m);
+    if (km <= 15) {
+      // Recursive evaluation of f(k)/f(m).
+      double f = 1;
+      if (m < k) {
+        for (double i = m + 1; i <= k; ++i) f *= nr / i - r;
+      } else if (m > k) {
+        for (double i = k + 1; i <= m; ++i) v *= nr / i - r;
+      }
+      if (v <= f) return static_cast<std::uint64_t>(k);
+      continue;
+    }
+    // Squeeze with the normal approximation, then the exact log-density ratio.
+    v = M::log(v);
+    const double rho = (km / npq) * (((km / 3 + 0.625) * km + 1.0 / 6) / npq + 0.5);
+    const double t = -km * km / (2 * npq);
+    if (v < t - rho) return static_cast<std::uint64_t>(k);
+    if (v > t + rho) continue;
+    const double nm = n - m + 1;
+    const double h = (m + 0.5) * M::log((m + 1) / (r * nm)) + stirling_tail(m) + stirling_tail(n - m);
+    const double nk = n - k + 1;
+    if (v <= h + (n + 1) * M::log(nm / nk) + (k + 0.5) * M::log(nk * r / (k + 1)) - stirling_tail(k) -
+                 stirling_tail(n - k))
+      return static_cast<std::uint64_t>(k);
+  }
+}
+
+}  // namespace binomial_detail
+
+/// A Binomial(n, p) variate. p outside [0, 1] is clamped.
+template <class Stream>
+KOKKOS_INLINE_FUNCTION std::uint64_t sample_binomial(std::uint64_t n, double p, Stream& rng) {
+  if (n == 0 || !(p > 0)) return 0;
+  if (p >= 1) return n;
+  const bool flip = p > 0.5;  // both methods want p <= 1/2
+  const double pp = flip ? 1 - p : p;
+  const std::uint64_t k = double(n) * pp < 10 ? binomial_detail::inversion(n, pp, rng) : binomial_detail::btrd(n, pp, rng);
+  return flip ? n - k : k;
+}
+
+}  // namespace propagon

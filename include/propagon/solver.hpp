@@ -1,0 +1,42 @@
+#pragma once
+/// @file solver.hpp
+/// The state of a run and how it advances: one interface for every mode, so the step loop and the
+/// observers need not know which mode runs. A solver knows nothing about files; it hands out host
+/// copies of its arrays for whoever writes them.
+#include <memory>
+#include <vector>
+
+#include "propagon/config.hpp"
+#include "propagon/field_stats.hpp"
+#include "propagon/input.hpp"
+#include "propagon/snapshot.hpp"
+
+namespace propagon {
+
+/// Host copies of a solver's arrays at one step (zero-copy where the data already lives on the
+/// host), with the SnapshotChannel views a writer needs.
+class HostArrays {
+ public:
+  virtual ~HostArrays() = default;
+  virtual const std::vector<SnapshotChannel>& channels() const = 0;
+};
+
+class Solver {
+ public:
+  virtual ~Solver() = default;
+  /// Advances the state from step - 1 to step.
+  virtual void advance(std::int64_t step) = 0;
+  /// Statistics of the concentration (replicate 0 in the stochastic modes).
+  virtual std::vector<FieldStats> stats() const = 0;
+  /// Cumulative mass removed by absorbing walls, per channel (replicate 0).
+  virtual std::vector<double> absorbed() const = 0;
+  virtual std::unique_ptr<HostArrays> host_arrays() const = 0;
+  /// Replaces the state by one read from a snapshot.
+  virtual void restore(const RestartState& state) = 0;
+};
+
+/// The solver for the run's mode and precision. Throws InputError (e.g. negative input for the
+/// stochastic modes).
+std::unique_ptr<Solver> make_solver(const RunDescription& run, const InitialState& initial);
+
+}  // namespace propagon

@@ -1,0 +1,84 @@
+#pragma once
+/// @file stochastic.hpp
+/// The stochastic steps: integer particles hop to neighbours.
+///  multinomial (mode: stochastic): a cell's n particles are split among the offsets by conditional
+///    binomials; the last offset receives the remainder, so counts are never negative and the total
+///    is conserved exactly (absorb counts what leaves).
+///  collapse: the whole content of a cell moves, as one, to a single offset drawn from P.
+/// Each cell draws from its own counter-based stream (seed, replicate; step, cell), and arrivals are
+/// integer additions, so the result does not depend on the order cells are processed in.
+#include <cstdint>
+#include <vector>
+
+#include "propagon/binomial.hpp"
+#include "propagon/boundary.hpp"
+#include "propagon/grid.hpp"
+#include "propagon/kernel.hpp"
+#include "propagon/rng.hpp"
+
+namespace propagon {
+
+using Count = std::uint64_t;
+using CountView = Kokkos::View<Count*>;
+
+enum class StochasticKind { multinomial, collapse };
+
+/// The per-cell rule with its tables, copyable into device kernels.
+struct CellScatter {
+  StochasticKind kind = StochasticKind::multinomial;
+  std::uint64_t seed = 0;
+  std::int64_t ny = 1, nx = 1;
+  int kz = 1, ky = 1, kx = 1;
+  int n_offsets = 0;  ///< offsets with P > 0, the most probable one last
+  Kokkos::View<int*> offset_index;        ///< c * ky * kx + a * kx + b of each used offset
+  Kokkos::View<double*> conditional;      ///< P_j / sum_{i >= j} P_i (multinomial)
+  Kokkos::View<double*> cumulative;       ///< sum_{i <= j} P_i (collapse)
+  Kokkos::View<std::int64_t*> tz, ty, tx;  ///< per axis: map_index(s + j - r) for source s, tap j; -1 = gone
+
+  /// Index of the cell that offset `j` of the used list sends cell (z, y, x) to, or -1 (absorbed).
+  KOKKOS_INLINE_FUNCTION std::int64_t target(int j, std::int64_t z, std::int64_t y, std::int64_t x) const {
+    const int o = offset_index(j);
+    const int c = o / (ky * kx), a = (o / kx) % ky, b = o % kx;
+    const std::int64_t z2 = tz(z * kz + c), y2 = ty(y * ky + a), x2 = tx(x * kx + b);
+    if (z2 < 0 || y2 < 0 || x2 < 0) return -1;
+    return (z2 * ny + y2) * nx + x2;
+  }
+
+  /// Moves the n particles of `cell` (replicate `replicate`, step `step`): calls sink(target, k)
+  /// for every group of k > 0 particles, target -1 meaning absorbed.
+  template <class Sink>
+  KOKKOS_INLINE_FUNCTION void operator()(std::uint64_t replicate, std::uint64_t step, std::int64_t cell, Count n,
+                                         const Sink& sink) const {
+    if (n == 0) return;
+    const std::int64_t x = cell % nx, y = (cell / nx) % ny, z = cell / (nx * ny);
+    CellStream rng(seed, replicate, step, static_cast<std::uint64_t>(cell));
+    if (kind == StochasticKind::collapse) {
+      const double u = rng.uniform();
+      int j = 0;
+      while (j < n_offsets - 1 && u > cumulative(j)) ++j;
+      sink(target(j, z, y, x), n);
+      return;
+    }
+    Count left = n;
+    for (int j = 0; j < n_offsets - 1; ++j) {
+      const Count k = sample_binomial(left, conditional(j), rng);
+      if (k > 0) {
+        sink(target(j, z, y, x), k);
+        left -= k;
+        if (left == 0) return;
+      }
+    }
+    sink(target(n_offsets - 1, z, y, x), left);
+  }
+};
+
+/// Builds the tables for a probability propagator (throws std::invalid_argument otherwise).
+CellScatter make_cell_scatter(const Grid& grid, const Propagator& propagator, Boundary boundary, StochasticKind kind,
+                              std::uint64_t seed);
+
+/// One step of `replicates` realisations stored back to back in `in` (replicate r at r * cells).
+/// `out` is overwritten; absorbed(r) grows by the particles replicate r lost to absorbing walls.
+void stochastic_step(const CellScatter& rule, const Grid& grid, const CountView& in, const CountView& out,
+                     std::int64_t replicates, std::uint64_t step, const Kokkos::View<Count*>& absorbed);
+
+}  // namespace propagon

@@ -1,0 +1,228 @@
+#include "propagon/solver.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "propagon/error.hpp"
+#include "propagon/stencil.hpp"
+#include "propagon/stochastic.hpp"
+
+namespace propagon {
+
+namespace {
+
+template <class T>
+using HostView = typename FieldView<T>::HostMirror;
+
+// ---------------------------------------------------------------- deterministic
+
+template <class T>
+class DeterministicArrays : public HostArrays {
+ public:
+  std::vector<HostView<T>> fields;
+  std::vector<SnapshotChannel> list;
+  const std::vector<SnapshotChannel>& channels() const override { return list; }
+};
+
+template <class T>
+class DeterministicSolver : public Solver {
+ public:
+  DeterministicSolver(const RunDescription& run, const InitialState& initial)
+      : grid_(initial.grid), boundary_(run.boundary), stepper_(initial.grid, run.propagator, run.boundary),
+        scratch_(Kokkos::view_alloc("scratch", Kokkos::WithoutInitializing), static_cast<std::size_t>(initial.grid.cells())),
+        absorbed_(initial.channels.size(), 0.0) {
+    // One scratch buffer shared by all channels: channels step one after another and swap.
+    for (std::size_t c = 0; c < initial.channels.size(); ++c)
+      fields_.push_back(make_field<T>(initial.channels[c], initial.values[c]));
+  }
+  void advance(std::int64_t) override {
+    for (std::size_t c = 0; c < fields_.size(); ++c) {
+      if (boundary_ == Boundary::absorb) absorbed_[c] += stepper_.leaving_mass(fields_[c].values);
+      stepper_.apply(fields_[c].values, scratch_);
+      std::swap(fields_[c].values, scratch_);
+    }
+  }
+  std::vector<FieldStats> stats() const override {
+    std::vector<FieldStats> s;
+    for (const auto& f : fields_) s.push_back(field_stats<T>(f.values, grid_));
+    return s;
+  }
+  std::vector<double> absorbed() const override { return absorbed_; }
+  std::unique_ptr<HostArrays> host_arrays() const override {
+    auto a = std::make_unique<DeterministicArrays<T>>();
+    for (std::size_t c = 0; c < fields_.size(); ++c)
+      a->fields.push_back(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), fields_[c].values));
+    for (std::size_t c = 0; c < fields_.size(); ++c) {
+      SnapshotChannel ch;
+      ch.name = fields_[c].channel;
+      ch.field = a->fields[c].data();
+      ch.absorbed = absorbed_[c];
+      a->list.push_back(std::move(ch));
+    }
+    return a;
+  }
+  void restore(const RestartState& s) override {
+    for (std::size_t c = 0; c < fields_.size(); ++c) {
+      auto host = Kokkos::create_mirror_view(fields_[c].values);
+      if constexpr (std::is_same_v<T, float>) std::copy(s.fields_f32.at(c).begin(), s.fields_f32.at(c).end(), host.data());
+      else std::copy(s.fields_f64.at(c).begin(), s.fields_f64.at(c).end(), host.data());
+      Kokkos::deep_copy(fields_[c].values, host);
+      absorbed_[c] = s.absorbed.at(c);
+    }
+  }
+
+ private:
+  Grid grid_;
+  Boundary boundary_;
+  DeterministicStep<T> stepper_;
+  std::vector<Field<T>> fields_;
+  FieldView<T> scratch_;
+  std::vector<double> absorbed_;
+};
+
+// ---------------------------------------------------------------- stochastic and collapse
+
+template <class T>
+class StochasticArrays : public HostArrays {
+ public:
+  std::vector<std::vector<T>> fields, mean, var;
+  std::vector<HostView<Count>> counts;
+  std::vector<SnapshotChannel> list;
+  const std::vector<SnapshotChannel>& channels() const override { return list; }
+};
+
+template <class T>
+class StochasticSolver : public Solver {
+ public:
+  StochasticSolver(const RunDescription& run, const InitialState& initial)
+      : grid_(initial.grid), names_(initial.channels), replicates_(run.replicates), ppu_(run.particles_per_unit),
+        rule_(make_cell_scatter(initial.grid, run.propagator, run.boundary,
+                                run.mode == Mode::collapse ? StochasticKind::collapse : StochasticKind::multinomial,
+                                run.seed)) {
+    const std::int64_t cells = grid_.cells();
+    scratch_ = CountView(Kokkos::view_alloc("counts_scratch", Kokkos::WithoutInitializing), cells * replicates_);
+    for (std::size_t c = 0; c < names_.size(); ++c) {
+      // Every replicate starts from the same integer field: round(concentration x particles_per_unit).
+      CountView v(Kokkos::view_alloc("counts_" + names_[c], Kokkos::WithoutInitializing), cells * replicates_);
+      auto h = Kokkos::create_mirror_view(v);
+      for (std::int64_t i = 0; i < cells; ++i) {
+        const double x = initial.values[c][static_cast<std::size_t>(i)] * ppu_;
+        if (x < 0)
+          throw InputError(fmt::format("channel '{}' has negative values (cell {}): particles cannot be negative, "
+                                       "so the stochastic modes need non-negative input",
+                                       names_[c], i));
+        if (x > 1.8e19) throw InputError(fmt::format("channel '{}': {} particles in one cell is too many", names_[c], x));
+        const Count n = static_cast<Count>(std::llround(x));
+        for (std::int64_t r = 0; r < replicates_; ++r) h(r * cells + i) = n;
+      }
+      Kokkos::deep_copy(v, h);
+      counts_.push_back(v);
+      absorbed_.push_back(Kokkos::View<Count*>("absorbed_" + names_[c], replicates_));
+    }
+  }
+  void advance(std::int64_t step) override {
+    for (std::size_t c = 0; c < counts_.size(); ++c) {
+      stochastic_step(rule_, grid_, counts_[c], scratch_, replicates_, static_cast<std::uint64_t>(step), absorbed_[c]);
+      std::swap(counts_[c], scratch_);
+    }
+  }
+  std::vector<FieldStats> stats() const override {
+    std::vector<FieldStats> s;
+    for (const auto& v : counts_)
+      s.push_back(field_stats<Count>(Kokkos::subview(v, std::make_pair(std::int64_t(0), grid_.cells())), grid_, 1.0 / ppu_));
+    return s;
+  }
+  std::vector<double> absorbed() const override {
+    std::vector<double> a;
+    for (const auto& v : absorbed_) {
+      auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+      a.push_back(double(h(0)) / ppu_);
+    }
+    return a;
+  }
+  std::unique_ptr<HostArrays> host_arrays() const override {
+    auto a = std::make_unique<StochasticArrays<T>>();
+    const std::int64_t cells = grid_.cells();
+    const std::size_t n = static_cast<std::size_t>(cells);
+    for (std::size_t c = 0; c < counts_.size(); ++c) {
+      a->counts.push_back(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), counts_[c]));
+      const Count* k = a->counts.back().data();
+      std::vector<T> f(n);
+      for (std::size_t i = 0; i < n; ++i) f[i] = static_cast<T>(double(k[i]) / ppu_);
+      a->fields.push_back(std::move(f));
+      if (replicates_ > 1) {
+        std::vector<T> mean(n), var(n);
+        const double R = double(replicates_);
+        for (std::size_t i = 0; i < n; ++i) {
+          double s = 0, ss = 0;
+          for (std::int64_t r = 0; r < replicates_; ++r) {
+            const double x = double(k[static_cast<std::size_t>(r * cells) + i]) / ppu_;
+            s += x;
+            ss += x * x;
+          }
+          const double m = s / R;
+          mean[i] = static_cast<T>(m);
+          var[i] = static_cast<T>(std::max(0.0, (ss - R * m * m) / (R - 1)));
+        }
+        a->mean.push_back(std::move(mean));
+        a->var.push_back(std::move(var));
+      }
+    }
+    for (std::size_t c = 0; c < counts_.size(); ++c) {
+      SnapshotChannel ch;
+      ch.name = names_[c];
+      ch.field = a->fields[c].data();
+      ch.counts = a->counts[c].data();
+      auto ab = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), absorbed_[c]);
+      ch.absorbed = double(ab(0)) / ppu_;
+      ch.absorbed_particles.assign(ab.data(), ab.data() + ab.extent(0));
+      if (replicates_ > 1) {
+        ch.mean = a->mean[c].data();
+        ch.var = a->var[c].data();
+        ch.replicate_counts = a->counts[c].data();
+      }
+      a->list.push_back(std::move(ch));
+    }
+    return a;
+  }
+  void restore(const RestartState& s) override {
+    for (std::size_t c = 0; c < counts_.size(); ++c) {
+      const auto& k = s.counts.at(c);
+      if (k.size() != counts_[c].extent(0))
+        throw InputError(fmt::format("the snapshot holds {} counts for channel '{}', the run needs {}", k.size(), names_[c],
+                                     counts_[c].extent(0)));
+      auto h = Kokkos::create_mirror_view(counts_[c]);
+      std::copy(k.begin(), k.end(), h.data());
+      Kokkos::deep_copy(counts_[c], h);
+      auto ha = Kokkos::create_mirror_view(absorbed_[c]);
+      for (std::int64_t r = 0; r < replicates_; ++r) ha(r) = s.absorbed_particles.at(c).at(static_cast<std::size_t>(r));
+      Kokkos::deep_copy(absorbed_[c], ha);
+    }
+  }
+
+ private:
+  Grid grid_;
+  std::vector<std::string> names_;
+  std::int64_t replicates_;
+  double ppu_;
+  CellScatter rule_;
+  std::vector<CountView> counts_;
+  CountView scratch_;
+  std::vector<Kokkos::View<Count*>> absorbed_;
+};
+
+template <class T>
+std::unique_ptr<Solver> make_typed(const RunDescription& run, const InitialState& initial) {
+  if (is_stochastic(run.mode)) return std::make_unique<StochasticSolver<T>>(run, initial);
+  return std::make_unique<DeterministicSolver<T>>(run, initial);
+}
+
+}  // namespace
+
+std::unique_ptr<Solver> make_solver(const RunDescription& run, const InitialState& initial) {
+  if (run.precision == Precision::float64) return make_typed<double>(run, initial);
+  return make_typed<float>(run, initial);
+}
+
+}  // namespace propagon

@@ -1,0 +1,80 @@
+#include "propagon/stochastic.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace propagon {
+
+namespace {
+template <class T>
+Kokkos::View<T*> upload(const std::vector<T>& v, const char* label) {
+  Kokkos::View<T*> d(std::string(label), std::max<std::size_t>(v.size(), 1));
+  auto h = Kokkos::create_mirror_view(d);
+  std::copy(v.begin(), v.end(), h.data());
+  Kokkos::deep_copy(d, h);
+  return d;
+}
+
+Kokkos::View<std::int64_t*> axis_targets(std::int64_t n, int taps, Boundary b, const char* label) {
+  std::vector<std::int64_t> t(static_cast<std::size_t>(n * taps));
+  for (std::int64_t s = 0; s < n; ++s)
+    for (int j = 0; j < taps; ++j) t[static_cast<std::size_t>(s * taps + j)] = map_index(s + j - taps / 2, n, b);
+  return upload(t, label);
+}
+}  // namespace
+
+CellScatter make_cell_scatter(const Grid& grid, const Propagator& p, Boundary boundary, StochasticKind kind,
+                              std::uint64_t seed) {
+  if (!p.is_probability())
+    throw std::invalid_argument("the stochastic modes need a propagator that is a probability distribution "
+                                "(normalize: softmax or sum), not a raw filter");
+  CellScatter r;
+  r.kind = kind;
+  r.seed = seed;
+  r.ny = grid.ny();
+  r.nx = grid.nx();
+  r.kz = p.extent[0];
+  r.ky = p.extent[1];
+  r.kx = p.extent[2];
+  std::vector<int> used;
+  for (std::size_t i = 0; i < p.weights.size(); ++i)
+    if (p.weights[i] > 0) used.push_back(static_cast<int>(i));
+  // The most probable offset takes the remainder: the binomials before it then have small p,
+  // where sampling is cheapest, and it needs no draw at all.
+  const auto top = std::max_element(used.begin(), used.end(), [&](int a, int b) { return p.weights[a] < p.weights[b]; });
+  std::rotate(top, top + 1, used.end());
+  std::vector<double> conditional(used.size()), cumulative(used.size());
+  double tail = 0.0;
+  for (std::size_t j = used.size(); j-- > 0;) {
+    tail += p.weights[used[j]];
+    conditional[j] = std::min(1.0, p.weights[used[j]] / tail);
+  }
+  double run = 0.0;
+  for (std::size_t j = 0; j < used.size(); ++j) cumulative[j] = (run += p.weights[used[j]]);
+  r.n_offsets = static_cast<int>(used.size());
+  r.offset_index = upload(used, "offset_index");
+  r.conditional = upload(conditional, "conditional");
+  r.cumulative = upload(cumulative, "cumulative");
+  r.tz = axis_targets(grid.nz(), r.kz, boundary, "targets_z");
+  r.ty = axis_targets(grid.ny(), r.ky, boundary, "targets_y");
+  r.tx = axis_targets(grid.nx(), r.kx, boundary, "targets_x");
+  return r;
+}
+
+void stochastic_step(const CellScatter& rule, const Grid& grid, const CountView& in, const CountView& out,
+                     std::int64_t replicates, std::uint64_t step, const Kokkos::View<Count*>& absorbed) {
+  const std::int64_t cells = grid.cells();
+  Kokkos::deep_copy(out, Count(0));
+  const CellScatter r = rule;
+  Kokkos::parallel_for(
+      "propagon::stochastic_step", Kokkos::RangePolicy<>(0, cells * replicates), KOKKOS_LAMBDA(const std::int64_t i) {
+        const std::int64_t rep = i / cells, cell = i - rep * cells;
+        Count* dest = out.data() + rep * cells;
+        r(static_cast<std::uint64_t>(rep), step, cell, in(i), [&](std::int64_t target, Count k) {
+          if (target < 0) Kokkos::atomic_add(&absorbed(rep), k);
+          else Kokkos::atomic_add(dest + target, k);
+        });
+      });
+}
+
+}  // namespace propagon
