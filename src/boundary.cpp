@@ -21,8 +21,8 @@ const char* boundary_name(Boundary b) {
 }
 
 const char* boundary_choices() {
-  return "periodic, reflect, clamp or absorb; scipy's wrap, nearest and constant are aliases "
-         "(scipy's mirror / OpenCV's reflect-101 is not offered: it does not conserve mass)";
+  return "periodic, reflect, clamp or absorb; scipy's wrap, nearest and constant are aliases. "
+         "scipy's mirror (OpenCV's reflect-101) is not offered: it does not conserve mass";
 }
 
 }  // namespace propagon

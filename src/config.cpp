@@ -64,7 +64,10 @@ class ConfigReader {
     SourceLocation loc;
     loc.file = file_;
     loc.key = key;
-    loc.from_override = overridden_.count(key) > 0;
+    // A key given with --set, or a block that only exists because of one.
+    loc.from_override = overridden_.count(key) > 0 || (!node.IsDefined() || node.Mark().line < 0) &&
+                                                          std::any_of(overridden_.begin(), overridden_.end(),
+                                                                      [&](const std::string& o) { return o.rfind(key + ".", 0) == 0; });
     if (node.IsDefined() && node.Mark().line >= 0) {
       loc.line = node.Mark().line + 1;
       loc.column = node.Mark().column + 1;
@@ -79,8 +82,15 @@ class ConfigReader {
 
   /// Reports keys not in `allowed`, with a "did you mean" suggestion.
   void check_keys(const YAML::Node& map, const std::string& prefix, const std::vector<std::string>& allowed) {
+    std::map<std::string, int> seen;  // YAML keeps the first of two equal keys: refuse, not ignore
     for (auto it = map.begin(); it != map.end(); ++it) {
       const std::string key = it->first.Scalar();
+      const int line = it->first.Mark().line + 1;
+      if (!seen.emplace(key, line).second) {
+        error(it->first, join(prefix, key),
+              fmt::format("duplicate key '{}' (first given on line {}); YAML would silently keep the first", key, seen[key]));
+        continue;
+      }
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       const std::string hint = closest_match(key, allowed);
       std::string list;
@@ -128,7 +138,7 @@ class ConfigReader {
     // Whole numbers may be written 1e3; anything fractional, non-finite or too small is refused.
     if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v) || v != std::floor(v) ||
         v < double(minimum) || v > 9.0e15) {
-      error(n, path, fmt::format("expected {}, got {}", expectation, show(n)));
+      error(n, path, fmt::format("expected {}{}, got {}", expectation, v > 9.0e15 ? " (at most 9e15)" : "", show(n)));
       return std::nullopt;
     }
     return static_cast<std::int64_t>(v);
@@ -220,7 +230,8 @@ void apply_override(YAML::Node root, const std::string& assignment, std::set<std
   } catch (const YAML::Exception&) {
     value = YAML::Node(text);
   }
-  if (!value.IsDefined() || value.IsNull()) value = YAML::Node(text);
+  const bool remove = value.IsDefined() && value.IsNull() && (text == "null" || text == "~" || text == "Null" || text == "NULL");
+  if (!value.IsDefined() || (value.IsNull() && !remove)) value = YAML::Node(text);
   YAML::Node node = root;
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
     YAML::Node child = node[parts[i]];
@@ -231,7 +242,9 @@ void apply_override(YAML::Node root, const std::string& assignment, std::set<std
     if (!child.IsDefined() || child.IsNull()) node[parts[i]] = YAML::Node(YAML::NodeType::Map);
     node.reset(node[parts[i]]);
   }
-  node[parts.back()] = value;
+  // KEY=null removes the key, e.g. --set kernel.preset=null --set kernel.values=[1,2,1].
+  if (remove) node.remove(parts.back());
+  else node[parts.back()] = value;
   overridden.insert(key);
 }
 
@@ -403,7 +416,8 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
   const std::filesystem::path base = origin.has_parent_path() ? origin.parent_path() : std::filesystem::path(".");
   auto resolve = [&](const std::string& p) {
     std::filesystem::path q(p);
-    return q.is_absolute() ? q : (base / q).lexically_normal();
+    // Absolute, so the effective configuration stored in every snapshot runs from any folder.
+    return std::filesystem::absolute(q.is_absolute() ? q : base / q).lexically_normal();
   };
 
   if (!root.IsMap()) {
@@ -468,6 +482,12 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
       }
       if (auto v = r.integer(syn, "period", "input.synthetic", 1, "a whole number >= 1")) s.period = *v;
       if (auto v = r.integer(syn, "seed", "input.synthetic", 0, "a whole number >= 0")) s.seed = static_cast<std::uint64_t>(*v);
+      const std::map<std::string, std::vector<std::string>> used_by = {
+          {"at", {"point", "gaussian"}}, {"sigma", {"gaussian"}}, {"period", {"checkerboard"}}, {"seed", {"random"}}};
+      for (const auto& [key, users] : used_by)
+        if (syn[key].IsDefined() && std::find(users.begin(), users.end(), s.pattern) == users.end())
+          d.notes.push_back(fmt::format("{}: ignored, the '{}' pattern does not use it",
+                                        r.where(syn[key], "input.synthetic." + key).describe(), s.pattern));
       if (s.shape.size() == static_cast<std::size_t>(d.input.rank)) {
         if (s.at.empty())
           for (auto n : s.shape) s.at.push_back(double(n / 2));
@@ -511,6 +531,10 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
             for (const auto& ds : d.input.hdf5_datasets) {
               if (!h5::exists(file, ds)) {
                 r.error(h5, "input.hdf5", fmt::format("{} has no dataset '{}'", d.input.hdf5_file.string(), ds));
+                continue;
+              }
+              if (!h5::is_dataset(file, ds)) {
+                r.error(h5, "input.hdf5", fmt::format("'{}' in {} is a group, not a dataset", ds, d.input.hdf5_file.string()));
                 continue;
               }
               h5::Handle set = h5::open_dataset(file, ds);
@@ -589,18 +613,19 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
     kernel_ok = false;
   }
   std::vector<int> size;
+  bool size_ok = true;
   if (auto s = r.numbers(kn, "size", "kernel", true, "an odd whole number, or one per axis")) {
     for (double v : *s) {
       if (v != std::floor(v) || v < 1 || int(v) % 2 == 0) {
         r.error(kn["size"], "kernel.size", fmt::format("kernel sizes must be odd whole numbers >= 1, got {}", v));
-        kernel_ok = false;
+        kernel_ok = size_ok = false;
       }
       size.push_back(static_cast<int>(v));
     }
     if (size.size() == 1) size.assign(static_cast<std::size_t>(rank), size[0]);
     if (kernel_ok && static_cast<int>(size.size()) != rank) {
       r.error(kn["size"], "kernel.size", fmt::format("expected one size or {} (one per axis of the {}D grid)", rank, rank));
-      kernel_ok = false;
+      kernel_ok = size_ok = false;
     }
   } else {
     size.assign(static_cast<std::size_t>(rank), 3);
@@ -638,7 +663,7 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
     } else {
       kernel_ok = false;
     }
-  } else if (kernel_ok) {
+  } else if (size_ok) {
     const std::string preset = r.text(kn, "preset", "kernel").value_or("gaussian");
     double sigma = 1.0;
     if (auto s = r.number(kn, "sigma", "kernel", "a number > 0")) sigma = *s;
@@ -650,15 +675,16 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
       d.kernel = make_preset(preset, rank, size, sigma);
     } catch (const std::invalid_argument& e) {
       const bool about_sigma = std::string(e.what()).find("sigma") != std::string::npos;
-      const bool about_name = std::string(e.what()).find("unknown kernel preset") != std::string::npos;
+      const bool about_name = std::string(e.what()).find("unknown kernel preset") != std::string::npos ||
+                              std::string(e.what()).find("dimensional") != std::string::npos;
       std::string message = e.what();
       if (about_name) {
         std::vector<std::string> names;
         for (const auto& p : presets()) names.emplace_back(p.name);
         const std::string hint = closest_match(preset, names);
-        if (!hint.empty()) message += fmt::format("; did you mean '{}'?", hint);
+        if (!hint.empty() && hint != preset) message += fmt::format("; did you mean '{}'?", hint);
       }
-      const char* key = about_sigma ? "sigma" : (about_name ? "preset" : "size");
+      const char* key = about_sigma ? "sigma" : (about_name || !kn["size"].IsDefined() ? "preset" : "size");
       r.error(kn[key].IsDefined() ? kn[key] : kn, std::string("kernel.") + key, message);
       kernel_ok = false;
     }
@@ -753,7 +779,14 @@ YAML::Node parse_yaml(const std::string& text, const std::filesystem::path& orig
     loc.file = origin.string();
     loc.line = e.mark.line + 1;
     loc.column = e.mark.column + 1;
-    throw ConfigError({{loc, fmt::format("malformed YAML: {}", e.msg)}});
+    // The parser's words, plus the commonest cause it does not name.
+    std::string hint;
+    std::istringstream lines(text);
+    std::string line;
+    for (int i = 0; i <= e.mark.line && std::getline(lines, line); ++i) {
+      if (line.find('\t') != std::string::npos) hint = " (a tab character is used for indentation: YAML allows only spaces)";
+    }
+    throw ConfigError({{loc, fmt::format("malformed YAML: {}{}", e.msg, hint)}});
   }
 }
 
@@ -772,6 +805,9 @@ RunDescription parse_run_description(const std::string& yaml_text, const std::fi
 
 RunDescription load_run_description(const std::filesystem::path& config_file, const std::vector<std::string>& overrides) {
   std::error_code ec;
+  if (std::filesystem::is_directory(config_file, ec))
+    throw InputError(fmt::format("{}: is a folder; give a YAML configuration file (for example configs/default.yaml)",
+                                 config_file.string()));
   if (!std::filesystem::is_regular_file(config_file, ec))
     throw InputError(fmt::format("{}: configuration file not found", config_file.string()));
   std::ifstream in(config_file);

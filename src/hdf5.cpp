@@ -85,6 +85,13 @@ bool exists(hid_t loc, const std::string& path) {
   }
 }
 
+bool is_dataset(hid_t loc, const std::string& path) {
+  QuietErrors quiet;
+  H5O_info_t info;
+  if (H5Oget_info_by_name(loc, path.c_str(), &info, H5P_DEFAULT) < 0) return false;
+  return info.type == H5O_TYPE_DATASET;
+}
+
 void write_attribute(hid_t obj, const std::string& name, const std::string& value) {
   Handle type = utf8_string_type();
   const char* p = value.c_str();

@@ -60,6 +60,8 @@ Handle open_file_readonly(const std::filesystem::path& path);
 Handle create_group(hid_t loc, const std::string& name);
 Handle open_dataset(hid_t loc, const std::string& path);
 bool exists(hid_t loc, const std::string& path);
+/// True if `path` (which exists) is a dataset rather than a group.
+bool is_dataset(hid_t loc, const std::string& path);
 
 void write_attribute(hid_t obj, const std::string& name, const std::string& value);
 void write_attribute(hid_t obj, const std::string& name, std::int64_t value);

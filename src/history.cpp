@@ -49,8 +49,9 @@ HistoryWriter::~HistoryWriter() {
 void HistoryWriter::write(std::int64_t step, double time, const std::string& channel, const FieldStats& s,
                           double absorbed) {
   pending_ += fmt::format("{},{:.17g},{},{:.17g},{:.9g},{:.9g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n",
-                          step, time, channel, s.mass, s.min, s.max, s.mean[2], s.mean[1], s.mean[0], s.variance[2],
-                          s.variance[1], s.variance[0], absorbed);
+                          step, time, channel, s.mass + 0.0, s.min + 0.0, s.max + 0.0, s.mean[2] + 0.0, s.mean[1] + 0.0,
+                          s.mean[0] + 0.0, s.variance[2] + 0.0, s.variance[1] + 0.0, s.variance[0] + 0.0,
+                          absorbed + 0.0);  // + 0.0 turns -0 into 0
 }
 
 void HistoryWriter::flush() {

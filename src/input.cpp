@@ -57,7 +57,12 @@ InitialState load_initial_state(const RunDescription& run) {
   InitialState st;
   switch (in.kind) {
     case InputDescription::Kind::image: {
-      ImageData img = load_image(in.image);
+      ImageData img;
+      try {
+        img = load_image(in.image);
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("input.image: {}", e.what()));
+      }
       st.grid = Grid::from_shape({img.height, img.width});
       st.channels = img.channels;
       st.values = std::move(img.planes);
@@ -94,7 +99,10 @@ InitialState load_initial_state(const RunDescription& run) {
   for (std::size_t c = 0; c < st.values.size(); ++c)
     for (double& x : st.values[c]) {
       if (!std::isfinite(x))
-        throw InputError(fmt::format("input channel '{}' contains NaN or infinite values", st.channels[c]));
+        throw InputError(fmt::format("input channel '{}' ({}) contains NaN or infinite values", st.channels[c],
+                                     in.kind == InputDescription::Kind::hdf5
+                                         ? in.hdf5_file.string() + ":" + in.hdf5_datasets[c]
+                                         : std::string("input")));
       x *= in.scale;
     }
   const int rank = st.grid.rank;

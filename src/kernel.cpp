@@ -100,11 +100,11 @@ void fill(RawKernel& k, F&& f) {
   std::size_t i = 0;
   for (int c = 0; c < k.extent[0]; ++c)
     for (int a = 0; a < k.extent[1]; ++a)
-      for (int b = 0; b < k.extent[2]; ++b) k.values[i++] = f(c - rz, a - ry, b - rx);
+      for (int b = 0; b < k.extent[2]; ++b) k.values[i++] = f(c - rz, a - ry, b - rx) + 0.0;  // no -0 in tables
 }
 
 RawKernel fixed_3x3(const std::string& name, int rank, const std::vector<int>& size, const std::array<double, 9>& v) {
-  if (rank != 2) throw std::invalid_argument(fmt::format("preset '{}' is two-dimensional; the grid has rank {}", name, rank));
+  if (rank != 2) throw std::invalid_argument(fmt::format("preset '{}' exists only in 2D (asked for {}D)", name, rank));
   if (size != std::vector<int>{3, 3}) throw std::invalid_argument(fmt::format("preset '{}' exists only as 3x3", name));
   RawKernel k = blank(2, size);
   std::copy(v.begin(), v.end(), k.values.begin());

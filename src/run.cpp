@@ -151,7 +151,7 @@ bool is_inside(const fs::path& file, const fs::path& dir) {
 
 /// Clears what an earlier run left in the folder (or, for a restart in the same folder, what lies
 /// beyond the restart step), so the index and history describe this run only.
-void prepare_output_dir(const RunDescription& run, std::int64_t keep_up_to, bool announce) {
+void prepare_output_dir(const RunDescription& run, const Grid& grid_of_run, std::int64_t keep_up_to, bool announce) {
   const fs::path& dir = run.output_dir;
   std::error_code ec;
   bool replaced = false;
@@ -169,12 +169,15 @@ void prepare_output_dir(const RunDescription& run, std::int64_t keep_up_to, bool
   }
   if (keep_up_to < 0) {
     if (fs::remove(dir / "history.csv", ec)) replaced = true;
-    if (fs::remove(dir / (run.name + ".xmf"), ec)) replaced = true;
+    // Every index in the folder points into snapshots/, whatever run name wrote it: all are stale.
+    if (fs::exists(dir, ec))
+      for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().extension() == ".xmf" && fs::remove(e.path(), ec)) replaced = true;
   }
   if (replaced && announce && keep_up_to < 0) fmt::print("note: replacing the earlier run in {}\n", dir.string());
   fs::create_directories(dir / L::snapshots_dir, ec);
   if (ec) throw RunError(fmt::format("cannot create the output folder {}: {}", dir.string(), ec.message()));
-  if (run.output_png) {
+  if (run.output_png && previewable(grid_of_run)) {
     fs::create_directories(dir / "previews", ec);
     if (ec) throw RunError(fmt::format("cannot create {}: {}", (dir / "previews").string(), ec.message()));
   }
@@ -229,19 +232,28 @@ std::string describe_run(const RunDescription& run, const InitialState& initial)
     const auto v = p.displacement_variance();
     const char* axes[3] = {"z", "y", "x"};
     s += "           per step:";
-    for (int a = 3 - p.rank; a < 3; ++a) s += fmt::format(" {} drift {:+.4g}, variance {:.4g};", axes[a], m[a], v[a]);
+    auto clean = [](double x) { return std::abs(x) < 1e-12 ? 0.0 : x; };  // rounding noise of a symmetric kernel
+    for (int a = 3 - p.rank; a < 3; ++a)
+      s += fmt::format(" {} drift {:+.4g}, variance {:.4g};", axes[a], clean(m[a]), clean(v[a]));
     s += "\n";
   } else {
-    s += fmt::format("           weights sum to {:.6g}: not a probability distribution, mass is not conserved\n", p.total());
+    const bool negative = std::any_of(p.weights.begin(), p.weights.end(), [](double w) { return w < 0; });
+    s += fmt::format("           a raw filter (weights sum to {:.6g}{}): not a probability distribution, so mass is\n"
+                     "           {} and repeated steps can amplify the field\n",
+                     p.total(), negative ? ", some negative" : "",
+                     std::abs(p.total() - 1) < 1e-12 ? "conserved only while values stay finite" : "not conserved");
   }
-  s += fmt::format("mode       {}, {} steps of dt {}, boundary {}, {}\n", mode_name(run.mode), run.steps, run.dt,
+  s += fmt::format("mode       {}, {} step{} of dt {}, boundary {}, {}\n", mode_name(run.mode), run.steps,
+                   run.steps == 1 ? "" : "s", run.dt,
                    boundary_name(run.boundary), precision_name(run.precision));
   if (is_stochastic(run.mode))
     s += fmt::format("particles  {} per unit of concentration (rounded per cell), seed {}, {} replicate{}\n",
                      run.particles_per_unit, run.seed, run.replicates, run.replicates == 1 ? "" : "s");
   const std::int64_t snaps = run.steps / run.output_every + 1 + (run.steps % run.output_every != 0 ? 1 : 0);
-  s += fmt::format("output     {}: {} snapshot{} (every {} steps), history.csv, {}.xmf{}\n", run.output_dir.string(),
-                   snaps, snaps == 1 ? "" : "s", run.output_every, run.name, run.output_png ? ", PNG previews" : "");
+  s += fmt::format("output     {}: {} snapshot{} (every {}), history.csv, {}.xmf{}\n", run.output_dir.string(), snaps,
+                   snaps == 1 ? "" : "s", run.output_every == 1 ? std::string("step") : fmt::format("{} steps", run.output_every),
+                   run.name,
+                   !run.output_png ? "" : (initial.grid.rank >= 2 ? ", PNG previews" : " (no PNG previews: they need a 2D or 3D grid)"));
   s += fmt::format("backend    Kokkos {} ({})\n", KOKKOS_VERSION, Kokkos::DefaultExecutionSpace::name());
   for (const auto& n : run.notes) s += fmt::format("note: {}\n", n);
   return s;
@@ -260,7 +272,7 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
     same_folder = is_inside(options.restart, run.output_dir);
   }
   const std::int64_t keep = same_folder ? first : -1;
-  prepare_output_dir(run, keep, !options.quiet);
+  prepare_output_dir(run, initial.grid, keep, !options.quiet);
 
   XdmfIndex xdmf(run.output_dir / (run.name + ".xmf"), initial.grid,
                  snapshot_attributes(initial.channels, run.precision, is_stochastic(run.mode), run.replicates > 1));
@@ -312,8 +324,9 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
     Kokkos::Profiling::popRegion();
     for (std::size_t c = 0; c < stats.size(); ++c)
       if (!stats[c].finite)
-        throw RunError(fmt::format("channel '{}' became NaN or infinite at step {}: the propagator is unstable "
-                                   "(normalize: none with weights summing above 1 grows without bound)",
+        throw RunError(fmt::format("channel '{}' became NaN or infinite at step {}: this raw filter (normalize: none) "
+                                   "amplifies the field at every step until it overflows; use fewer steps, or "
+                                   "normalize: softmax or sum for a propagator",
                                    initial.channels[c], step));
     summary.stopped_by_signal = stop_signal();
     notify(step, stats, step == run.steps || summary.stopped_by_signal != 0);

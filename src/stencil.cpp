@@ -183,8 +183,9 @@ void DeterministicStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out
   const int rz = kz / 2, ry = ky / 2;
   using Policy = Kokkos::TeamPolicy<>;
   // NP = kz * ky source rows and KX taps fixed at compile time for the common small kernels; NP == 0
-  // means no fused path (every row goes through the general gather path). Larger fused kernels
-  // (5x5, 7x7) were measured slower than the per-row passes: they run out of registers.
+  // means no fused path (every row goes through the per-source-row passes). Larger fused kernels
+  // (5x5, 7x7) were measured slower than the per-row passes: they run out of registers. KX == 0 is
+  // the fully general path (x extent known only at run time).
   auto launch = [&](auto np_tag, auto kx_tag) {
     constexpr int NP = decltype(np_tag)::value;
     constexpr int KX = decltype(kx_tag)::value;
@@ -214,8 +215,8 @@ void DeterministicStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out
               return;
             }
           }
-          // General path (rows near a wall, unusual kernel shapes): one pass per source row.
-          constexpr int KXG = NP > 0 ? KX : 0;
+          // General path (rows near a wall, larger kernels): one pass per source row.
+          constexpr int KXG = KX;
           Kokkos::parallel_for(Kokkos::TeamVectorRange(team, nx), [&](const std::int64_t x) { o[x] = flux ? u[x] : T(0); });
           for (int c = 0; c < kz; ++c)
             for (int a = 0; a < ky; ++a) {
@@ -252,6 +253,9 @@ void DeterministicStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out
   else if (np == 1 && kx == 7) launch(integral_constant<int, 1>{}, integral_constant<int, 7>{});
   else if (np == 3 && kx == 3) launch(integral_constant<int, 3>{}, integral_constant<int, 3>{});
   else if (np == 9 && kx == 3) launch(integral_constant<int, 9>{}, integral_constant<int, 3>{});
+  else if (kx == 3) launch(integral_constant<int, 0>{}, integral_constant<int, 3>{});
+  else if (kx == 5) launch(integral_constant<int, 0>{}, integral_constant<int, 5>{});
+  else if (kx == 7) launch(integral_constant<int, 0>{}, integral_constant<int, 7>{});
   else launch(integral_constant<int, 0>{}, integral_constant<int, 0>{});
 }
 

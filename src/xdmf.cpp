@@ -47,12 +47,15 @@ std::string xml_escape(const std::string& s) {
 std::string XdmfIndex::xml() const {
   // Every grid is written as 3D CoRectMesh (a 2DCoRectMesh lands in the Y-Z plane in ParaView).
   // Dimensions are the HDF5 shape padded to z y x; ParaView's X is the fastest HDF5 axis.
-  // Row 0 of a picture is its top row, while ParaView's y axis points up: the y origin is
-  // therefore the last row's coordinate and the y step is negative, so the picture is upright.
+  // Row 0 of a picture is its top row, while ParaView's y axis points up: for 2D grids the y origin
+  // is therefore the last row's coordinate and the y step is negative, so the picture is upright and
+  // input.origin is its lower-left corner as ParaView shows it. 1D and 3D grids are not flipped (a
+  // flip would mirror a volume).
   const std::string dims = fmt::format("{} {} {}", grid_.nz(), grid_.ny(), grid_.nx());
   const double dz = grid_.spacing[0], dy = grid_.spacing[1], dx = grid_.spacing[2];
-  const double flip = grid_.rank >= 2 ? -1.0 : 1.0;
-  const double y0 = grid_.rank >= 2 ? grid_.origin[1] + (grid_.ny() - 1) * dy : grid_.origin[1];
+  const bool picture = grid_.rank == 2;
+  const double flip = picture ? -1.0 : 1.0;
+  const double y0 = picture ? grid_.origin[1] + double(grid_.ny() - 1) * dy : grid_.origin[1];
   std::string s;
   s += "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"2.0\">\n <Domain>\n";
   s += "  <Grid Name=\"propagon\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";

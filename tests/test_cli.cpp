@@ -1,5 +1,7 @@
 // The command line as a user meets it: the main job end to end, exit codes, bad input.
 #include <gtest/gtest.h>
+
+#include "scratch.hpp"
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -28,10 +30,7 @@ Result run(const std::string& args) {
 }
 
 std::filesystem::path scratch(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("propagon_cli_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
+  return propagon::testing::scratch_dir("cli_" + name);
 }
 
 std::filesystem::path write(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
@@ -138,6 +137,21 @@ TEST(Cli, UnstableRawFilterFailsDuringTheRunWithExitOne) {
   const Result r = run("run " + cfg.string() + " --output " + (dir / "out").string() + " --no-progress");
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("NaN or infinite"), std::string::npos) << r.output;
+}
+
+TEST(Cli, RawFiltersAreDescribedHonestly) {
+  // sharpen sums to 1 but has negative weights: mass is conserved while values stay finite.
+  const Result r = run("validate " + source + "/configs/edge.yaml --set kernel.preset=sharpen");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("some negative"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("conserved only while values stay finite"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 step of dt"), std::string::npos) << r.output;
+}
+
+TEST(Cli, AFolderIsNotAConfig) {
+  const Result r = run("validate " + source + "/configs");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("is a folder"), std::string::npos) << r.output;
 }
 
 TEST(Cli, OutputOptionOverridesTheConfig) {

@@ -151,3 +151,54 @@ TEST(Config, SigmaOnAnotherPresetIsANoteNotAnError) {
   ASSERT_EQ(d.notes.size(), 1u);
   EXPECT_NE(d.notes[0].find("kernel.sigma: ignored"), std::string::npos) << d.notes[0];
 }
+
+TEST(Config, DuplicateKeysAreRefused) {
+  // yaml-cpp keeps the first of two equal keys; an appended block must not be ignored silently.
+  const auto issues = issues_of(std::string(minimal) + "propagation: {steps: 5}\npropagation: {steps: 7}\n");
+  EXPECT_TRUE(mentions(issues, "propagation", "duplicate key")) << (issues.empty() ? "" : issues[0].describe());
+}
+
+TEST(Config, SetNullRemovesAKey) {
+  const std::string cfg = std::string(minimal) + "kernel: {preset: gaussian, sigma: 2}\n";
+  const RunDescription d = parse_run_description(cfg, here, {"kernel.preset=null", "kernel.sigma=~", "kernel.values=[1,2,1]",
+                                                             "kernel.normalize=sum"});
+  EXPECT_EQ(d.propagator.preset, "custom");
+  EXPECT_DOUBLE_EQ(d.propagator.at(0, 0, 1), 0.5);
+}
+
+TEST(Config, ProblemsFromSetAreBlamedOnSet) {
+  const auto issues = issues_of(minimal, {"foo.bar=1"});
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_TRUE(issues[0].where.from_override) << issues[0].describe();
+  EXPECT_NE(issues[0].describe().find("--set foo"), std::string::npos) << issues[0].describe();
+}
+
+TEST(Config, EffectiveConfigUsesAbsolutePaths) {
+  const std::filesystem::path cfg = std::filesystem::path(PROPAGON_SOURCE_DIR) / "configs" / "default.yaml";
+  const RunDescription d = load_run_description(std::filesystem::relative(cfg));
+  EXPECT_TRUE(d.input.image.is_absolute());
+  // The stored configuration validates from anywhere, e.g. saved into another folder.
+  const RunDescription again = parse_run_description(d.effective_yaml, std::filesystem::temp_directory_path() / "x.yaml");
+  EXPECT_EQ(again.input.image, d.input.image);
+}
+
+TEST(Config, ErrorsNameTheKeyTheUserWrote) {
+  const auto issues = issues_of("input: {synthetic: {shape: [4, 4, 4]}}\nkernel: {preset: sobel_x}\n");
+  EXPECT_TRUE(mentions(issues, "kernel.preset", "only in 2D")) << (issues.empty() ? "" : issues[0].describe());
+  // A bad normalisation does not hide a bad sigma.
+  const auto two = issues_of(std::string(minimal) + "kernel: {preset: gaussian, sigma: -2, normalize: softmx}\n");
+  EXPECT_TRUE(mentions(two, "kernel.sigma", "sigma > 0"));
+  EXPECT_TRUE(mentions(two, "kernel.normalize", "softmax"));
+}
+
+TEST(Config, TabsInIndentationGetAHint) {
+  const auto issues = issues_of("name: t\ninput:\n\tsynthetic: {shape: [4]}\n");
+  ASSERT_FALSE(issues.empty());
+  EXPECT_NE(issues[0].message.find("tab"), std::string::npos) << issues[0].describe();
+}
+
+TEST(Config, UnusedPatternKeysAreNoted) {
+  const RunDescription d = parse_run_description("input: {synthetic: {shape: [5, 5], pattern: uniform, sigma: 3}}\n", here);
+  ASSERT_EQ(d.notes.size(), 1u);
+  EXPECT_NE(d.notes[0].find("input.synthetic.sigma: ignored"), std::string::npos) << d.notes[0];
+}

@@ -1,5 +1,7 @@
 // Image handling: palette expansion, 16-bit scaling, channels, alpha, broken files.
 #include <gtest/gtest.h>
+
+#include "scratch.hpp"
 #include <stb_image_write.h>
 
 #include "propagon/error.hpp"
@@ -60,8 +62,7 @@ TEST(Image, RgbPhotoGivesThreeFields) {
 }
 
 TEST(Image, JpegLoadsAndATruncatedOneIsRefused) {
-  const auto dir = std::filesystem::temp_directory_path() / "propagon_test_jpeg";
-  std::filesystem::create_directories(dir);
+  const auto dir = propagon::testing::scratch_dir("jpeg");
   std::vector<unsigned char> px(16 * 8 * 3);
   for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<unsigned char>((i * 5) % 256);
   ASSERT_TRUE(stbi_write_jpg((dir / "ok.jpg").c_str(), 16, 8, 3, px.data(), 95));

@@ -1,6 +1,8 @@
 // The file-format contract: snapshots read back item by item, the XDMF index, history.csv.
 #include <gtest/gtest.h>
 
+#include "scratch.hpp"
+
 #include <cmath>
 #include <fstream>
 #include <regex>
@@ -17,8 +19,8 @@ using namespace propagon;
 
 namespace {
 std::filesystem::path fresh_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("propagon_test_" + name);
-  std::filesystem::remove_all(dir);
+  const auto dir = propagon::testing::scratch_dir(name);
+  std::filesystem::remove_all(dir);  // the run creates it
   return dir;
 }
 
@@ -123,6 +125,14 @@ TEST(Output, XdmfIndexIsValidXmlAndRefersOnlyToExistingFiles) {
   EXPECT_NE(text.find("CollectionType=\"Temporal\""), std::string::npos);
   EXPECT_NE(text.find("<Time Value=\"4\"/>"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(out / "idx.xmf.tmp"));
+  // A volume is not flipped (that would mirror it); a picture is (row 0 on top in ParaView).
+  EXPECT_NE(text.find(">1 1 1</DataItem>"), std::string::npos) << text.substr(0, 800);
+  const auto pic = fresh_dir("xdmf2d");
+  run_yaml("name: pic\ninput: {synthetic: {shape: [4, 5]}, spacing: [2, 3], origin: [10, 20]}\npropagation: {steps: 0}\n", pic);
+  std::ifstream in2(pic / "pic.xmf");
+  const std::string t2((std::istreambuf_iterator<char>(in2)), {});
+  EXPECT_NE(t2.find(">0 16 20</DataItem>"), std::string::npos) << t2;  // origin y + (ny - 1) dy
+  EXPECT_NE(t2.find(">1 -2 3</DataItem>"), std::string::npos) << t2;
 }
 
 TEST(Output, HistoryHasOneRowPerStepAndChannel) {
@@ -154,6 +164,14 @@ TEST(Output, PreviewsAreWrittenWhenAsked) {
   const auto out = fresh_dir("png");
   run_yaml("input: {synthetic: {shape: [8, 12], pattern: checkerboard, period: 2}}\npropagation: {steps: 2}\noutput: {png: true, every: 1}\n", out);
   for (int step : {0, 1, 2}) EXPECT_TRUE(std::filesystem::exists(out / "previews" / ("step_00000" + std::to_string(step) + ".png")));
+}
+
+TEST(Output, ARerunUnderAnotherNameLeavesNoStaleIndex) {
+  const auto out = fresh_dir("rename");
+  run_yaml("name: first\ninput: {synthetic: {shape: [5, 5]}}\npropagation: {steps: 2}\n", out);
+  run_yaml("name: second\ninput: {synthetic: {shape: [5, 5]}}\npropagation: {steps: 2}\n", out);
+  EXPECT_FALSE(std::filesystem::exists(out / "first.xmf"));
+  EXPECT_TRUE(std::filesystem::exists(out / "second.xmf"));
 }
 
 TEST(Output, ARerunReplacesTheEarlierRun) {
@@ -190,7 +208,13 @@ TEST(Output, Hdf5InputGivesOneChannelPerDataset) {
   for (double x : s.values[0]) mass += x;
   EXPECT_NEAR(mass, 6.0, 1e-14);
   EXPECT_NEAR(s.values[0][5], 6.0 / 9, 1e-15);
-  // Missing datasets are configuration errors.
+  // Missing datasets, and groups named as datasets, are configuration errors.
   EXPECT_THROW(parse_run_description("input: {hdf5: {file: " + (dir / "in.h5").string() + ", dataset: /nope}}\n", "x.yaml"),
                ConfigError);
+  try {
+    parse_run_description("input: {hdf5: {file: " + (dir / "in.h5").string() + ", dataset: /data}}\n", "x.yaml");
+    FAIL() << "a group was accepted as a dataset";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a group"), std::string::npos) << e.what();
+  }
 }

@@ -4,6 +4,7 @@
 #include <Kokkos_Core.hpp>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -57,8 +58,9 @@ int cmd_kernels(const std::string& name, int size, int dims, const std::string& 
     fmt::print("; per step: drift (z,y,x) = ({:+.4g}, {:+.4g}, {:+.4g}), variance = ({:.4g}, {:.4g}, {:.4g})", m[0],
                m[1], m[2], v[0], v[1], v[2]);
   }
-  fmt::print("\nOrientation: push. Entry [a][b] is the probability that content moves by (a-r, b-r);\n"
-             "applying it is scipy.ndimage.convolve, not OpenCV filter2D (which correlates).\n");
+  fmt::print("\nOrientation: push. Entry [a][b] is the {} content at (y, x) sends to (y+a-r, x+b-r);\n"
+             "applying it is scipy.ndimage.convolve, not OpenCV filter2D (which correlates).\n",
+             p.is_probability() ? "probability that" : "weight with which");
   return exit_code::success;
 }
 
@@ -134,6 +136,10 @@ int main(int argc, char** argv) {
     return code == 0 ? exit_code::success : exit_code::bad_input;
   }
 
+  // Kokkos 4's OpenMP backend warns when OMP_PROC_BIND is unset. The OpenMP runtime read its
+  // environment when it was loaded, so setting the variable now changes nothing but the warning:
+  // "false" is exactly the unbound behaviour the runtime already has. A user's own setting wins.
+  setenv("OMP_PROC_BIND", "false", 0);
   int kargc = static_cast<int>(kokkos_args.size());
   Kokkos::ScopeGuard kokkos(kargc, kokkos_args.data());
   try {
@@ -155,7 +161,7 @@ int main(int argc, char** argv) {
       fmt::print("\ndone: {} steps in {:.2f} s, {:.1f} Mpixel-steps/s, {} snapshots\n", s.steps, s.seconds,
                  s.pixel_steps_per_second / 1e6, s.snapshots);
       for (const auto& c : s.channels) {
-        const double rel = c.mass_start != 0 ? (c.mass_end - c.mass_start) / c.mass_start : 0.0;
+        const double rel = (c.mass_start != 0 ? (c.mass_end - c.mass_start) / c.mass_start : 0.0) + 0.0;
         fmt::print("  {:<6} mass {:.10g} -> {:.10g} (change {:+.3e} relative)", c.channel, c.mass_start, c.mass_end, rel);
         if (d.boundary == Boundary::absorb) fmt::print(", absorbed {:.10g}", c.absorbed);
         fmt::print("\n");
