@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Configures and builds Propagon in ./build (Release). Extra arguments go to CMake, e.g.
 #   scripts/build.sh -DKokkos_ROOT=/opt/kokkos-4.6-openmp
+# PROPAGON_BUILD_TESTS=OFF builds only the library and the propagon program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
+tests="-DPROPAGON_BUILD_TESTS=${PROPAGON_BUILD_TESTS:-ON}"
 if [ ! -f build/CMakeCache.txt ]; then
-  cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "$@"
-elif [ $# -gt 0 ]; then
-  cmake -S . -B build "$@"
+  cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "$tests" "$@"
+else
+  cmake -S . -B build "$tests" "$@" >/dev/null
 fi
 cmake --build build --parallel "$(nproc)"

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+PROPAGON_BUILD_TESTS=OFF scripts/build.sh   # the tests are built by scripts/test.sh
 ./build/propagon run configs/default.yaml

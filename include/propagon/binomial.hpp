@@ -20,8 +20,8 @@ KOKKOS_INLINE_FUNCTION double stirling_tail(double k) {
                                 0.01189670994589177, 0.01041126526197209, 0.009255462182712733,
                                 0.008330563433362871};
   if (k < 10) return table[static_cast<int>(k)];
-  const double kp1sq = (k + 1) * (k + 1);
-  return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1);
+  const double n2 = (k + 1) * (k + 1);
+  return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - 1.0 / 1680 / n2) / n2) / n2) / (k + 1);
 }
 
 template <class Stream>
