@@ -4,14 +4,18 @@
 #include <Kokkos_Core.hpp>
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 
+#include "propagon/compare.hpp"
 #include "propagon/compat.hpp"
 #include "propagon/config.hpp"
 #include "propagon/error.hpp"
 #include "propagon/input.hpp"
+#include "propagon/interrupt.hpp"
 #include "propagon/kernel.hpp"
 #include "propagon/run.hpp"
 #include "propagon/version.hpp"
@@ -23,8 +27,10 @@ using namespace propagon;
 constexpr const char* exit_codes_text =
     "Exit codes:\n"
     "  0  success\n"
-    "  1  failure during the run (I/O error, unstable raw filter)\n"
-    "  2  bad configuration, command line or input data (nothing was written)\n";
+    "  1  failure during the run (I/O error, unstable raw filter); for compare: tolerance exceeded\n"
+    "  2  bad configuration, command line or input data (nothing was written)\n"
+    "  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: the current step was finished and written as a\n"
+    "     final snapshot; continue with --restart DIR/snapshots/step_NNNNNN.h5\n";
 
 void print_issues(const ConfigError& e) {
   for (const auto& i : e.issues()) fmt::print(stderr, "error: {}\n", i.describe());
@@ -96,7 +102,7 @@ int main(int argc, char** argv) {
                                         Kokkos::DefaultExecutionSpace::name() + ")");
   app.require_subcommand(1);
 
-  std::string config, output;
+  std::string config, output, restart;
   std::vector<std::string> sets;
   bool quiet = false, no_progress = false;
   auto* run = app.add_subcommand("run", "Run a simulation from a YAML config and write its snapshots.");
@@ -105,6 +111,10 @@ int main(int argc, char** argv) {
   run->add_option("--set,-s", sets,
                   "Override a config key by dotted path, e.g. --set propagation.steps=10 --set kernel.preset=box")
       ->type_name("KEY=VALUE");
+  run->add_option("--restart", restart,
+                  "Continue a run from one of its snapshots (same bits as the uninterrupted run); snapshots "
+                  "after it are replaced, history.csv and the .xmf continue")
+      ->type_name("SNAPSHOT");
   run->add_flag("--quiet,-q", quiet, "No start-up and final summaries");
   run->add_flag("--no-progress", no_progress, "No progress lines on stderr");
   run->footer(std::string("\nWrites DIR/snapshots/step_NNNNNN.h5, DIR/<name>.xmf (open it in ParaView) and DIR/history.csv.\n") +
@@ -117,6 +127,24 @@ int main(int argc, char** argv) {
   validate->add_option("--set,-s", vsets, "Override a config key by dotted path")->type_name("KEY=VALUE");
   validate->footer(std::string("\nPrints the grid, channels, propagator, steps and outputs and exits 0,\n"
                                "or prints every problem found and exits 2.\n"));
+
+  std::string ca, cb, cout_dir, cmetric = "rel_l2";
+  double ctol = -1;
+  bool cjson = false;
+  auto* compare = app.add_subcommand("compare", "Compare two snapshots, or two runs step by step (e.g. stochastic vs deterministic).");
+  compare->add_option("A", ca, "Snapshot file or run folder")->required();
+  compare->add_option("B", cb, "Snapshot file or run folder (the reference for rel_L2)")->required();
+  compare->add_flag("--json", cjson, "Print JSON instead of a table");
+  compare->add_option("--output,-o", cout_dir, "Write the difference fields (and z maps) as HDF5 + compare.xmf here");
+  compare->add_option("--tolerance", ctol, "Exit with 1 if the metric exceeds this on any step or channel");
+  compare->add_option("--metric", cmetric, "Metric for --tolerance: l1, l2, linf, rel_l2, mass_diff, max_abs_z")
+      ->capture_default_str();
+  compare->footer(
+      "\nFor each common step and channel: L1, L2, Linf and relative L2 of A - B, the mass of each side and\n"
+      "their difference. When a side is stochastic (or an ensemble), also a z-score map from the\n"
+      "multinomial (Poisson-bounded) or ensemble variance: max |z| and the fraction of cells with |z| > 3.\n"
+      "An ensemble side is compared through its mean. NaN and Inf are counted and reported.\n"
+      "Exit codes: 0 compared (within --tolerance), 1 tolerance exceeded or NaN, 2 bad input.\n");
 
   std::string kname, knorm = "softmax";
   int ksize = 3, kdims = 2;
@@ -144,6 +172,26 @@ int main(int argc, char** argv) {
   Kokkos::ScopeGuard kokkos(kargc, kokkos_args.data());
   try {
     if (*kernels) return cmd_kernels(kname, ksize, kdims, knorm, ktemp, ksigma);
+    if (*compare) {
+      if (std::find(metric_names().begin(), metric_names().end(), cmetric) == metric_names().end())
+        throw InputError(fmt::format("--metric: unknown metric '{}' (choose l1, l2, linf, rel_l2, mass_diff or max_abs_z)", cmetric));
+      const CompareReport report =
+          compare_runs(ca, cb, cout_dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(cout_dir));
+      fmt::print("{}", cjson ? format_json(report) : format_table(report));
+      if (!cout_dir.empty() && !cjson) fmt::print("difference fields in {}/compare.xmf\n", cout_dir);
+      if (ctol >= 0) {
+        int failed = 0;
+        for (const auto& row : report.rows) {
+          const double v = metric_value(row, cmetric);
+          if (!(v <= ctol)) {
+            ++failed;
+            fmt::print(stderr, "step {} channel {}: {} = {} exceeds the tolerance {}\n", row.step, row.channel, cmetric, v, ctol);
+          }
+        }
+        if (failed) return exit_code::run_failure;
+      }
+      return exit_code::success;
+    }
     if (*validate) {
       const RunDescription d = load(vconfig, vsets, "");
       const InitialState initial = load_initial_state(d);
@@ -156,10 +204,13 @@ int main(int argc, char** argv) {
     RunOptions options;
     options.progress = !no_progress;
     options.quiet = quiet;
+    options.restart = restart;
+    if (!restart.empty() && !quiet) fmt::print("continuing from {}\n", restart);
+    install_stop_handlers();
     const RunSummary s = run_simulation(d, initial, options);
     if (!quiet) {
-      fmt::print("\ndone: {} steps in {:.2f} s, {:.1f} Mpixel-steps/s, {} snapshots\n", s.steps, s.seconds,
-                 s.pixel_steps_per_second / 1e6, s.snapshots);
+      fmt::print("\ndone: {} step{} in {:.2f} s, {:.1f} Mpixel-steps/s, {} snapshot{}\n", s.steps, s.steps == 1 ? "" : "s",
+                 s.seconds, s.pixel_steps_per_second / 1e6, s.snapshots, s.snapshots == 1 ? "" : "s");
       for (const auto& c : s.channels) {
         const double rel = (c.mass_start != 0 ? (c.mass_end - c.mass_start) / c.mass_start : 0.0) + 0.0;
         fmt::print("  {:<6} mass {:.10g} -> {:.10g} (change {:+.3e} relative)", c.channel, c.mass_start, c.mass_end, rel);
@@ -168,6 +219,12 @@ int main(int argc, char** argv) {
       }
       fmt::print("\nresults in {}\n  open in ParaView:  paraview {}   (choose the \"XDMF Reader\" if asked)\n",
                  s.output_dir.string(), std::filesystem::absolute(s.xdmf_file).lexically_normal().string());
+    }
+    if (s.stopped_by_signal) {
+      fmt::print(stderr, "stopped by {} after step {}; the state is in {}\ncontinue with: propagon run {} --restart {}\n",
+                 s.stopped_by_signal == SIGINT ? "SIGINT" : "SIGTERM", s.last_step, s.last_snapshot.string(), config,
+                 s.last_snapshot.string());
+      return 128 + s.stopped_by_signal;
     }
     return exit_code::success;
   } catch (const ConfigError& e) {
