@@ -9,7 +9,7 @@ packages=(
   libhdf5-dev libyaml-cpp-dev libcli11-dev libstb-dev libpng-dev libfmt-dev
   librandom123-dev libfftw3-dev
   libgtest-dev libbenchmark-dev
-  python3                     # test helpers (standard library only)
+  python3 python3-matplotlib python3-numpy   # test helpers, scripts/compare_plot.py
 )
 
 missing=()

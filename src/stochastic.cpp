@@ -53,6 +53,11 @@ CellScatter make_cell_scatter(const Grid& grid, const Propagator& p, Boundary bo
   for (std::size_t j = 0; j < used.size(); ++j) cumulative[j] = (run += p.weights[used[j]]);
   r.n_offsets = static_cast<int>(used.size());
   r.offset_index = upload(used, "offset_index");
+  std::vector<int> oc, oa, ob;
+  for (int o : used) oc.push_back(o / (r.ky * r.kx)), oa.push_back((o / r.kx) % r.ky), ob.push_back(o % r.kx);
+  r.offset_c = upload(oc, "offset_c");
+  r.offset_a = upload(oa, "offset_a");
+  r.offset_b = upload(ob, "offset_b");
   r.conditional = upload(conditional, "conditional");
   r.cumulative = upload(cumulative, "cumulative");
   r.tz = axis_targets(grid.nz(), r.kz, boundary, "targets_z");

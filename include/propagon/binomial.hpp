@@ -50,25 +50,35 @@ template <class Stream>
 KOKKOS_INLINE_FUNCTION std::uint64_t btrd(std::uint64_t n_int, double p, Stream& rng) {
   namespace M = kmath;
   const double n = double(n_int);
-  const double m = M::floor((n + 1) * p);
-  const double r = p / (1 - p), nr = (n + 1) * r, npq = n * p * (1 - p);
+  const double npq = n * p * (1 - p);
   const double sqrt_npq = M::sqrt(npq);
   const double b = 1.15 + 2.53 * sqrt_npq;
+  const double inv_b = 1.0 / b;
   const double a = -0.0873 + 0.0248 * b + 0.01 * p;
   const double c = n * p + 0.5;
-  const double alpha = (2.83 + 5.1 / b) * sqrt_npq;
-  const double v_r = 0.92 - 4.2 / b;
+  const double v_r = 0.92 - 4.2 * inv_b;
   const double u_rv_r = 0.86 * v_r;
+  const double inv_v_r = 1.0 / v_r;
+  // Only the rejection branch needs these; most draws never get there.
+  double alpha = 0, m = 0, r = 0, nr = 0;
+  bool slow_setup = false;
   while (true) {
     double v = rng.uniform(), u;
     if (v <= u_rv_r) {  // the triangle-shaped centre: accepted at once (~86% of draws)
-      u = v / v_r - 0.43;
+      u = v * inv_v_r - 0.43;
       return static_cast<std::uint64_t>(M::floor((2 * a / (0.5 - M::fabs(u)) + b) * u + c));
+    }
+    if (!slow_setup) {
+      alpha = (2.83 + 5.1 * inv_b) * sqrt_npq;
+      m = M::floor((n + 1) * p);
+      r = p / (1 - p);
+      nr = (n + 1) * r;
+      slow_setup = true;
     }
     if (v >= v_r) {
       u = rng.uniform() - 0.5;
     } else {
-      u = v / v_r - 0.93;
+      u = v * inv_v_r - 0.93;
       u = (u < 0 ? -0.5 : 0.5) - u;
       v = rng.uniform() * v_r;
     }

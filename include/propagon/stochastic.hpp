@@ -31,15 +31,14 @@ struct CellScatter {
   int kz = 1, ky = 1, kx = 1;
   int n_offsets = 0;  ///< offsets with P > 0, the most probable one last
   Kokkos::View<int*> offset_index;        ///< c * ky * kx + a * kx + b of each used offset
+  Kokkos::View<int*> offset_c, offset_a, offset_b;  ///< the same split per axis (no division per draw)
   Kokkos::View<double*> conditional;      ///< P_j / sum_{i >= j} P_i (multinomial)
   Kokkos::View<double*> cumulative;       ///< sum_{i <= j} P_i (collapse)
   Kokkos::View<std::int64_t*> tz, ty, tx;  ///< per axis: map_index(s + j - r) for source s, tap j; -1 = gone
 
   /// Index of the cell that offset `j` of the used list sends cell (z, y, x) to, or -1 (absorbed).
   KOKKOS_INLINE_FUNCTION std::int64_t target(int j, std::int64_t z, std::int64_t y, std::int64_t x) const {
-    const int o = offset_index(j);
-    const int c = o / (ky * kx), a = (o / kx) % ky, b = o % kx;
-    const std::int64_t z2 = tz(z * kz + c), y2 = ty(y * ky + a), x2 = tx(x * kx + b);
+    const std::int64_t z2 = tz(z * kz + offset_c(j)), y2 = ty(y * ky + offset_a(j)), x2 = tx(x * kx + offset_b(j));
     if (z2 < 0 || y2 < 0 || x2 < 0) return -1;
     return (z2 * ny + y2) * nx + x2;
   }

@@ -7,6 +7,7 @@
 #include "propagon/compat.hpp"
 #include "propagon/field_stats.hpp"
 #include "propagon/stencil.hpp"
+#include "propagon/stochastic.hpp"
 
 namespace {
 
@@ -71,3 +72,26 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   return 0;
 }
+
+namespace {
+void BM_StochasticStep(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const auto kind = state.range(1) ? propagon::StochasticKind::collapse : propagon::StochasticKind::multinomial;
+  const propagon::Grid grid = propagon::Grid::from_shape({n, n});
+  const propagon::Propagator p =
+      propagon::normalize_kernel(propagon::make_preset("box", 2, {3, 3}, 0), propagon::Normalization::softmax);
+  const propagon::CellScatter rule = propagon::make_cell_scatter(grid, p, propagon::Boundary::periodic, kind, 1);
+  propagon::CountView a("a", grid.cells()), b("b", grid.cells());
+  Kokkos::View<propagon::Count*> gone("gone", 1);
+  // A photo-like field: 0..255 particles per pixel.
+  Kokkos::parallel_for(grid.cells(), KOKKOS_LAMBDA(std::int64_t i) { a(i) = propagon::Count((i * 7919) % 256); });
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    propagon::stochastic_step(rule, grid, a, b, 1, ++step, gone);
+    propagon::compat::fence("bench");
+    std::swap(a, b);
+  }
+  state.counters["pixel_steps_per_s"] = benchmark::Counter(double(grid.cells()) * state.iterations(), benchmark::Counter::kIsRate);
+}
+}  // namespace
+BENCHMARK(BM_StochasticStep)->ArgNames({"n", "collapse"})->Args({512, 0})->Args({512, 1})->Unit(benchmark::kMillisecond);
