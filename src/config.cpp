@@ -65,9 +65,10 @@ class ConfigReader {
     loc.file = file_;
     loc.key = key;
     // A key given with --set, or a block that only exists because of one.
-    loc.from_override = overridden_.count(key) > 0 || (!node.IsDefined() || node.Mark().line < 0) &&
-                                                          std::any_of(overridden_.begin(), overridden_.end(),
-                                                                      [&](const std::string& o) { return o.rfind(key + ".", 0) == 0; });
+    const bool has_no_place = !node.IsDefined() || node.Mark().line < 0;
+    const bool below_an_override = std::any_of(overridden_.begin(), overridden_.end(),
+                                               [&](const std::string& o) { return o.rfind(key + ".", 0) == 0; });
+    loc.from_override = overridden_.count(key) > 0 || (has_no_place && below_an_override);
     if (node.IsDefined() && node.Mark().line >= 0) {
       loc.line = node.Mark().line + 1;
       loc.column = node.Mark().column + 1;

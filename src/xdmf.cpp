@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "propagon/error.hpp"
+#include "propagon/paraview_geometry.hpp"
 #include "propagon/snapshot.hpp"
 
 namespace propagon {
@@ -46,16 +47,9 @@ std::string xml_escape(const std::string& s) {
 
 std::string XdmfIndex::xml() const {
   // Every grid is written as 3D CoRectMesh (a 2DCoRectMesh lands in the Y-Z plane in ParaView).
-  // Dimensions are the HDF5 shape padded to z y x; ParaView's X is the fastest HDF5 axis.
-  // Row 0 of a picture is its top row, while ParaView's y axis points up: for 2D grids the y origin
-  // is therefore the last row's coordinate and the y step is negative, so the picture is upright and
-  // input.origin is its lower-left corner as ParaView shows it. 1D and 3D grids are not flipped (a
-  // flip would mirror a volume).
+  // Dimensions are the HDF5 shape padded to z y x; geometry items are in z y x order too.
   const std::string dims = fmt::format("{} {} {}", grid_.nz(), grid_.ny(), grid_.nx());
-  const double dz = grid_.spacing[0], dy = grid_.spacing[1], dx = grid_.spacing[2];
-  const bool picture = grid_.rank == 2;
-  const double flip = picture ? -1.0 : 1.0;
-  const double y0 = picture ? grid_.origin[1] + double(grid_.ny() - 1) * dy : grid_.origin[1];
+  const ParaViewGeometry pv = paraview_geometry(grid_);
   std::string s;
   s += "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"2.0\">\n <Domain>\n";
   s += "  <Grid Name=\"propagon\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
@@ -65,9 +59,9 @@ std::string XdmfIndex::xml() const {
     s += fmt::format("    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"{}\"/>\n", dims);
     s += "    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n";
     s += fmt::format("     <DataItem Name=\"Origin\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">{:.17g} {:.17g} {:.17g}</DataItem>\n",
-                     grid_.origin[0], y0, grid_.origin[2]);
+                     pv.origin[2], pv.origin[1], pv.origin[0]);
     s += fmt::format("     <DataItem Name=\"Spacing\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">{:.17g} {:.17g} {:.17g}</DataItem>\n",
-                     dz, flip * dy, dx);
+                     pv.spacing[2], pv.spacing[1], pv.spacing[0]);
     s += "    </Geometry>\n";
     for (const auto& a : attributes_) {
       s += fmt::format("    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Node\">\n", xml_escape(a.name));
