@@ -132,7 +132,9 @@ TEST(Stochastic, ConservationIsExactInEveryBoundary) {
         const Count now = total(std::vector<Count>(a->channels()[0].counts, a->channels()[0].counts + cells));
         const Count gone = a->channels()[0].absorbed_particles[0];
         ASSERT_EQ(now + gone, start) << b << " " << mode << " step " << step;
-        if (std::string(b) != "absorb") ASSERT_EQ(gone, 0u);
+        if (std::string(b) != "absorb") {
+          ASSERT_EQ(gone, 0u);
+        }
       }
     }
 }
