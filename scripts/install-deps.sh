@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 (bookworm) packages Propagon needs to build, test and run.
-# Idempotent: does nothing when everything is already installed. Needs root (or sudo).
+# Installs the Debian 12 (bookworm) packages Propagon needs. Idempotent: installs only what is
+# missing. Needs root (or sudo).
+#   scripts/install-deps.sh             build and run (what the quick start needs)
+#   scripts/install-deps.sh --paraview  also ParaView 5.11 with Catalyst, pvpython/pvbatch, Xvfb and
+#                                       ffmpeg, for the ParaView tests, render scripts and in situ
+#                                       visualisation (about 2 GB installed)
 set -euo pipefail
 
 packages=(
@@ -11,6 +15,16 @@ packages=(
   libgtest-dev libbenchmark-dev
   python3 python3-matplotlib python3-numpy   # test helpers, scripts/compare_plot.py
 )
+if [ "${1:-}" = "--paraview" ]; then
+  packages+=(
+    paraview paraview-dev python3-paraview xvfb xauth ffmpeg python3-h5py
+    # what ParaView's CMake package needs to build a Catalyst adaptor on Debian
+    libopenmpi-dev libglew-dev libnetcdf-dev libboost-dev libx11-dev libfreetype-dev libxml2-dev
+  )
+elif [ -n "${1:-}" ]; then
+  echo "usage: $0 [--paraview]" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what is missing, builds, then runs every test with CTest.
+# Runs the whole test suite: installs what is missing (ParaView included: the suite checks the
+# output in real ParaView and runs Catalyst), builds, then runs every test with CTest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --paraview
 scripts/build.sh
 ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)"

@@ -1,6 +1,7 @@
 #include "propagon/compare.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -48,9 +49,12 @@ struct Side {
   std::vector<double> variance;
 };
 
+// A single collapse realisation has no closed-form variance (whole cells move): no z for it.
+bool has_variance(const SnapshotData& s) { return s.header.stochastic && !(s.header.mode == "collapse" && s.ensemble_mean.empty()); }
+
 Side side_of(const SnapshotData& s, std::size_t c, const std::vector<double>* expected) {
   Side side{s.ensemble_mean.empty() ? &s.values[c] : &s.ensemble_mean[c], {}};
-  if (!s.header.stochastic) return side;
+  if (!has_variance(s)) return side;
   const std::size_t n = side.values->size();
   side.variance.resize(n);
   // Counts are whole numbers: a realisation's values are quantised to 1 / ppu, which alone (the
@@ -74,6 +78,7 @@ Propagator propagator_of(const SnapshotData& s) {
   for (std::size_t i = 0; i < s.propagator_shape.size(); ++i) p.extent[3 - s.propagator_shape.size() + i] = int(s.propagator_shape[i]);
   p.weights = s.propagator;
   p.preset = s.preset;
+  p.sigma = s.sigma;
   p.temperature = s.temperature;
   p.normalize = s.normalize == "sum" ? Normalization::sum : (s.normalize == "none" ? Normalization::none : Normalization::softmax);
   return p;
@@ -92,25 +97,48 @@ CompareReport compare_runs(const fs::path& a, const fs::path& b, const std::opti
     for (const auto& [step, _] : sa)
       if (sb.count(step)) steps.push_back(step);
   if (steps.empty()) throw InputError(fmt::format("{} and {} have no step in common", a.string(), b.string()));
+  if (single_files && sa.begin()->first != sb.begin()->first)
+    report.notes.push_back(fmt::format("A is step {} and B is step {}: rows are labelled with A's step",
+                                       sa.begin()->first, sb.begin()->first));
+  if (!single_files && (steps.size() != sa.size() || steps.size() != sb.size()))
+    report.notes.push_back(fmt::format("compared the {} step(s) both have; A has {} snapshots, B has {}", steps.size(),
+                                       sa.size(), sb.size()));
 
   std::unique_ptr<XdmfIndex> xdmf;
   if (output_dir) {
     std::error_code ec;
+    // Never write difference fields over a run's own snapshots.
+    if (fs::is_directory(*output_dir / L::snapshots_dir, ec))
+      for (const auto& e : fs::directory_iterator(*output_dir / L::snapshots_dir, ec))
+        if (L::step_of(e.path().filename().string()) && read_snapshot_header(e.path()).mode != "compare")
+          throw InputError(fmt::format("--output {} holds a run's snapshots; choose another folder for the differences",
+                                       output_dir->string()));
     fs::create_directories(*output_dir / L::snapshots_dir, ec);
     if (ec) throw RunError(fmt::format("cannot create {}: {}", output_dir->string(), ec.message()));
   }
   for (const std::int64_t step : steps) {
     const SnapshotData da = read_snapshot(single_files ? sa.begin()->second : sa.at(step));
     const SnapshotData db = read_snapshot(single_files ? sb.begin()->second : sb.at(step));
+    auto shape_text = [](const std::vector<std::int64_t>& s) {
+      std::string t;
+      for (auto n : s) t += (t.empty() ? "" : " x ") + std::to_string(n);
+      return t;
+    };
     if (da.shape != db.shape)
-      throw InputError(fmt::format("step {}: the grids differ ({} cells vs {})", step, da.values.at(0).size(), db.values.at(0).size()));
+      throw InputError(fmt::format("step {}: the grids differ ({} in A, {} in B)", step, shape_text(da.shape), shape_text(db.shape)));
+    if (da.spacing != db.spacing && report.notes.empty())
+      report.notes.push_back("the two sides have different grid spacings; cells are compared index by index");
     report.a_kind = kind_of(da);
     report.b_kind = kind_of(db);
-    const bool random = da.header.stochastic || db.header.stochastic;
+    const bool random = has_variance(da) || has_variance(db);
+    for (const SnapshotData* s : {&da, &db})
+      if (s->header.stochastic && !has_variance(*s) && step == steps.front())
+        report.notes.push_back("a single collapse realisation has no closed-form variance, so it gets no z-scores; "
+                               "run replicates for an ensemble variance");
     if (random) {
       std::string how;
       for (const SnapshotData* s : {&da, &db})
-        if (s->header.stochastic)
+        if (has_variance(*s))
           how += (how.empty() ? "" : " + ") +
                  (s->ensemble_mean.empty() ? std::string("Poisson bound (mean / particles_per_unit)")
                                            : fmt::format("ensemble variance / replicates{}",
@@ -128,8 +156,8 @@ CompareReport compare_runs(const fs::path& a, const fs::path& b, const std::opti
       if (it == db.channels.end()) continue;
       const std::size_t cb = static_cast<std::size_t>(it - db.channels.begin());
       // The deterministic side, if any, gives the expected value for a single realisation's bound.
-      const std::vector<double>* expected_a = db.header.stochastic ? nullptr : &db.values[cb];
-      const std::vector<double>* expected_b = da.header.stochastic ? nullptr : &da.values[ca];
+      const std::vector<double>* expected_a = has_variance(db) ? nullptr : &db.values[cb];
+      const std::vector<double>* expected_b = has_variance(da) ? nullptr : &da.values[ca];
       const Side A = side_of(da, ca, expected_a), B = side_of(db, cb, expected_b);
       CompareRow row;
       row.step = step;
@@ -172,7 +200,9 @@ CompareReport compare_runs(const fs::path& a, const fs::path& b, const std::opti
       diffs.push_back(std::move(diff));
       zs.push_back(std::move(z));
     }
-    if (names.empty()) throw InputError(fmt::format("step {}: the two sides have no channel in common", step));
+    if (names.empty())
+      throw InputError(fmt::format("step {}: the two sides have no channel in common (A: {}, B: {})", step,
+                                   fmt::join(da.channels, ", "), fmt::join(db.channels, ", ")));
 
     if (output_dir) {
       Grid grid = Grid::from_shape(da.shape);
@@ -250,7 +280,10 @@ std::string format_table(const CompareReport& r) {
       nonfinite = true;
     }
   }
-  if (z) s += "\nFor correct sampling about 0.27% of cells have |z| > 3 (fewer with the Poisson bound).\n";
+  if (z)
+    s += "\nIf the errors were normal, about 0.27% of cells would have |z| > 3. Expect somewhat fewer with the Poisson\n"
+         "bound, more with few replicates (Student t) or very sparse fields (few particles per cell).\n";
+  for (const auto& n : r.notes) s += fmt::format("note: {}\n", n);
   if (nonfinite) s += "\nwarning: NaN or Inf values present; the norms involving them are NaN or Inf.\n";
   return s;
 }
@@ -275,7 +308,10 @@ std::string format_json(const CompareReport& r) {
   std::string s = "{\n";
   s += fmt::format("  \"a\": {}, \"a_kind\": {},\n  \"b\": {}, \"b_kind\": {},\n", json_string(r.a), json_string(r.a_kind),
                    json_string(r.b), json_string(r.b_kind));
-  s += fmt::format("  \"z_variance\": {},\n  \"rows\": [\n", r.z_variance.empty() ? "null" : json_string(r.z_variance));
+  s += fmt::format("  \"z_variance\": {},\n", r.z_variance.empty() ? "null" : json_string(r.z_variance));
+  s += "  \"notes\": [";
+  for (std::size_t i = 0; i < r.notes.size(); ++i) s += (i ? ", " : "") + json_string(r.notes[i]);
+  s += "],\n  \"rows\": [\n";
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const auto& x = r.rows[i];
     s += fmt::format(

@@ -14,6 +14,7 @@
 
 #include "hdf5.hpp"
 #include "propagon/error.hpp"
+#include "propagon/insitu.hpp"
 
 namespace propagon {
 
@@ -249,7 +250,8 @@ void apply_override(YAML::Node root, const std::string& assignment, std::set<std
   overridden.insert(key);
 }
 
-const std::vector<std::string> top_keys = {"name", "input", "kernel", "propagation", "output"};
+const std::vector<std::string> top_keys = {"name", "input", "kernel", "propagation", "output", "catalyst"};
+const std::vector<std::string> catalyst_keys = {"scripts", "every"};
 const std::vector<std::string> input_keys = {"image", "synthetic", "hdf5", "scale", "spacing", "origin"};
 const std::vector<std::string> synthetic_keys = {"shape", "pattern", "at", "value", "sigma", "period", "seed"};
 const std::vector<std::string> hdf5_keys = {"file", "dataset", "datasets"};
@@ -396,6 +398,14 @@ std::string effective_yaml(const RunDescription& d) {
   o["every"] = static_cast<long long>(d.output_every);
   o["png"] = d.output_png;
   root["output"] = o;
+  if (!d.catalyst_scripts.empty()) {
+    YAML::Node c(YAML::NodeType::Map);
+    YAML::Node list(YAML::NodeType::Sequence);
+    for (const auto& s : d.catalyst_scripts) list.push_back(s.string());
+    c["scripts"] = list;
+    c["every"] = static_cast<long long>(d.catalyst_every);
+    root["catalyst"] = c;
+  }
   YAML::Emitter e;
   e << root;
   return std::string(e.c_str()) + "\n";
@@ -759,6 +769,36 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
     }
     if (auto v = r.integer(o, "every", "output", 1, "a whole number >= 1")) d.output_every = *v;
     if (auto v = r.boolean(o, "png", "output")) d.output_png = *v;
+  }
+
+  // ---- catalyst (in situ)
+  const YAML::Node cat = r.block(root, "catalyst", "");
+  if (cat.IsDefined()) {
+    r.check_keys(cat, "catalyst", catalyst_keys);
+    if (catalyst_module_path().empty())
+      r.error(cat, "catalyst",
+              "this build of propagon has no Catalyst support: ParaView 5.11 with its development files was not found "
+              "when it was built (install them with scripts/install-deps.sh --paraview, then rebuild with "
+              "scripts/build.sh), or remove the catalyst block");
+    const YAML::Node scripts = cat["scripts"];
+    if (!scripts.IsDefined() || !scripts.IsSequence() || scripts.size() == 0) {
+      r.error(scripts.IsDefined() ? scripts : cat, "catalyst.scripts",
+              "expected a list of Catalyst Python scripts, e.g. [scripts/catalyst/png.py]");
+    } else {
+      for (std::size_t i = 0; i < scripts.size(); ++i) {
+        const std::string key = fmt::format("catalyst.scripts[{}]", i);
+        if (!scripts[i].IsScalar()) {
+          r.error(scripts[i], key, "expected the path of a Python script");
+          continue;
+        }
+        const std::filesystem::path script = resolve(scripts[i].Scalar());
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(script, ec)) r.error(scripts[i], key, fmt::format("script not found: {}", script.string()));
+        else if (script.extension() != ".py") r.error(scripts[i], key, "a Catalyst script is a Python file (.py)");
+        d.catalyst_scripts.push_back(script);
+      }
+    }
+    if (auto v = r.integer(cat, "every", "catalyst", 1, "a whole number >= 1")) d.catalyst_every = *v;
   }
 
   if (!r.issues().empty()) throw ConfigError(r.issues());

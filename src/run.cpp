@@ -4,11 +4,13 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "propagon/compat.hpp"
 #include "propagon/error.hpp"
 #include "propagon/history.hpp"
+#include "propagon/insitu.hpp"
 #include "propagon/interrupt.hpp"
 #include "propagon/preview.hpp"
 #include "propagon/progress.hpp"
@@ -134,6 +136,38 @@ class HistoryObserver : public Observer {
   std::vector<std::string> channels_;
 };
 
+/// Hands steps to ParaView Catalyst (every N-th, and the last).
+class CatalystObserver : public Observer {
+ public:
+  CatalystObserver(const RunDescription& run, const Grid& grid, std::unique_ptr<InSituAdaptor> adaptor)
+      : run_(run), grid_(grid), adaptor_(std::move(adaptor)) {}
+  void observe(const StepState& s) override {
+    if (!(s.step % run_.catalyst_every == 0 || s.final)) return;
+    const auto arrays = s.solver.host_arrays();
+    InSituFrame f;
+    f.step = s.step;
+    f.time = s.time;
+    f.grid = grid_;
+    f.float32 = run_.precision == Precision::float32;
+    f.channels = &arrays->channels();
+    try {
+      adaptor_->execute(f);
+    } catch (const std::runtime_error& e) {
+      // The first frame is where a script's mistakes show: that is bad input, not a failed run.
+      if (first_) throw InputError(e.what());
+      throw RunError(e.what());
+    }
+    first_ = false;
+  }
+  void finish() override { adaptor_->finalize(); }
+
+ private:
+  const RunDescription& run_;
+  Grid grid_;
+  std::unique_ptr<InSituAdaptor> adaptor_;
+  bool first_ = true;
+};
+
 class ProgressObserver : public Observer {
  public:
   explicit ProgressObserver(ProgressReporter& p) : progress_(p) {}
@@ -246,14 +280,31 @@ std::string describe_run(const RunDescription& run, const InitialState& initial)
   s += fmt::format("mode       {}, {} step{} of dt {}, boundary {}, {}\n", mode_name(run.mode), run.steps,
                    run.steps == 1 ? "" : "s", run.dt,
                    boundary_name(run.boundary), precision_name(run.precision));
-  if (is_stochastic(run.mode))
+  if (is_stochastic(run.mode)) {
     s += fmt::format("particles  {} per unit of concentration (rounded per cell), seed {}, {} replicate{}\n",
                      run.particles_per_unit, run.seed, run.replicates, run.replicates == 1 ? "" : "s");
+    for (std::size_t c = 0; c < initial.channels.size(); ++c) {
+      double exact = 0, particles = 0;
+      for (double v : initial.values[c]) exact += v, particles += std::round(std::max(v, 0.0) * run.particles_per_unit);
+      const double rounded = particles / run.particles_per_unit;
+      s += fmt::format("           {}: {:.0f} particles, mass {:.10g} (input mass {:.10g})\n", initial.channels[c],
+                       particles, rounded, exact);
+      if (std::abs(rounded - exact) > 1e-3 * std::abs(exact))
+        s += fmt::format("note: rounding channel '{}' to whole particles changes its mass by {:+.2f}%; raise "
+                         "propagation.particles_per_unit for a closer match\n",
+                         initial.channels[c], 100 * (rounded - exact) / (exact != 0 ? exact : 1));
+    }
+  }
   const std::int64_t snaps = run.steps / run.output_every + 1 + (run.steps % run.output_every != 0 ? 1 : 0);
   s += fmt::format("output     {}: {} snapshot{} (every {}), history.csv, {}.xmf{}\n", run.output_dir.string(), snaps,
                    snaps == 1 ? "" : "s", run.output_every == 1 ? std::string("step") : fmt::format("{} steps", run.output_every),
                    run.name,
                    !run.output_png ? "" : (initial.grid.rank >= 2 ? ", PNG previews" : " (no PNG previews: they need a 2D or 3D grid)"));
+  if (!run.catalyst_scripts.empty()) {
+    s += fmt::format("catalyst   every {}:", run.catalyst_every == 1 ? std::string("step") : fmt::format("{} steps", run.catalyst_every));
+    for (const auto& sc : run.catalyst_scripts) s += " " + sc.string();
+    s += fmt::format("  (output in {})\n", (run.output_dir / "catalyst").string());
+  }
   s += fmt::format("backend    Kokkos {} ({})\n", KOKKOS_VERSION, Kokkos::DefaultExecutionSpace::name());
   for (const auto& n : run.notes) s += fmt::format("note: {}\n", n);
   return s;
@@ -272,6 +323,10 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
     same_folder = is_inside(options.restart, run.output_dir);
   }
   const std::int64_t keep = same_folder ? first : -1;
+  // Catalyst scripts are checked before anything is written.
+  std::unique_ptr<InSituAdaptor> catalyst;
+  if (!run.catalyst_scripts.empty())
+    catalyst = make_catalyst_adaptor({run.catalyst_scripts, run.output_dir, initial.channels});
   prepare_output_dir(run, initial.grid, keep, !options.quiet);
 
   XdmfIndex xdmf(run.output_dir / (run.name + ".xmf"), initial.grid,
@@ -297,6 +352,7 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
   std::vector<std::unique_ptr<Observer>> observers;
   observers.push_back(std::move(history));
   observers.push_back(std::move(snapshots));
+  if (catalyst) observers.push_back(std::make_unique<CatalystObserver>(run, initial.grid, std::move(catalyst)));
   auto progress_observer = std::make_unique<ProgressObserver>(progress);
   ProgressObserver* progress_ptr = progress_observer.get();
 

@@ -190,6 +190,7 @@ SnapshotData read_snapshot(const std::filesystem::path& path) {
       s.preset = h5::read_string_attribute(p, "preset");
       s.normalize = h5::read_string_attribute(p, "normalize");
       s.temperature = h5::read_double_attribute(p, "temperature");
+      s.sigma = h5::has_attribute(p, "sigma") ? h5::read_double_attribute(p, "sigma") : 0.0;
     }
     s.config_yaml = h5::read_string_dataset(file, L::config_dataset);
     return s;

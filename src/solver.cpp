@@ -108,10 +108,15 @@ class StochasticSolver : public Solver {
       auto h = Kokkos::create_mirror_view(v);
       for (std::int64_t i = 0; i < cells; ++i) {
         const double x = initial.values[c][static_cast<std::size_t>(i)] * ppu_;
-        if (x < 0)
-          throw InputError(fmt::format("channel '{}' has negative values (cell {}): particles cannot be negative, "
-                                       "so the stochastic modes need non-negative input",
-                                       names_[c], i));
+        if (x < 0) {
+          const std::int64_t nx = grid_.nx(), ny = grid_.ny();
+          const std::string where = grid_.rank == 1   ? fmt::format("x = {}", i)
+                                    : grid_.rank == 2 ? fmt::format("y = {}, x = {}", i / nx, i % nx)
+                                                      : fmt::format("z = {}, y = {}, x = {}", i / (nx * ny), (i / nx) % ny, i % nx);
+          throw InputError(fmt::format("channel '{}' is negative at {}: particles cannot be negative, so the "
+                                       "stochastic modes need non-negative input",
+                                       names_[c], where));
+        }
         if (x > 1.8e19) throw InputError(fmt::format("channel '{}': {} particles in one cell is too many", names_[c], x));
         const Count n = static_cast<Count>(std::llround(x));
         for (std::int64_t r = 0; r < replicates_; ++r) h(r * cells + i) = n;

@@ -154,6 +154,19 @@ TEST(Cli, AFolderIsNotAConfig) {
   EXPECT_NE(r.output.find("is a folder"), std::string::npos) << r.output;
 }
 
+TEST(Cli, CompareRefusesMeaninglessTolerances) {
+  const auto dir = scratch("tolerance");
+  const auto cfg = write(dir, "t.yaml", good_input + "propagation: {steps: 2}\n");
+  ASSERT_EQ(run("run " + cfg.string() + " -q --no-progress -o " + (dir / "a").string()).code, 0);
+  const std::string a = (dir / "a").string();
+  EXPECT_EQ(run("compare " + a + " " + a + " --tolerance 0").code, 0);
+  EXPECT_EQ(run("compare " + a + " " + a + " --tolerance -1").code, 2);
+  EXPECT_EQ(run("compare " + a + " " + a + " --tolerance nan").code, 2);
+  EXPECT_EQ(run("compare " + a + " " + a + " --metric linf").code, 2);
+  EXPECT_EQ(run("compare " + a + " " + a + " --tolerance 1 --metric max_abs_z").code, 2);
+  EXPECT_EQ(run("compare " + a + " " + a + " --tolerance 1 --metric nonesuch").code, 2);
+}
+
 TEST(Cli, OutputOptionOverridesTheConfig) {
   const auto dir = scratch("outopt");
   const auto cfg = write(dir, "o.yaml", "name: o\n" + good_input + "propagation: {steps: 2}\noutput: {dir: " + (dir / "fromconfig").string() + "}\n");

@@ -105,3 +105,73 @@ TEST(Compare, RunFoldersAreMatchedByStep) {
   EXPECT_TRUE(std::filesystem::exists(dir / "diff" / "compare.xmf"));
   EXPECT_THROW(compare_runs(dir / "a", dir / "nowhere"), InputError);
 }
+
+TEST(Compare, NeverWritesOverARunAndExplainsMismatches) {
+  const auto dir = propagon::testing::scratch_dir("compare_guard");
+  write_fields(dir / "a" / "snapshots" / "step_000000.h5", 0, {1, 2, 3, 4});
+  write_fields(dir / "b" / "snapshots" / "step_000000.h5", 0, {1, 1, 1, 1});
+  write_fields(dir / "b" / "snapshots" / "step_000005.h5", 5, {1, 1, 1, 1});
+  try {
+    compare_runs(dir / "a", dir / "b", dir / "b");
+    FAIL() << "difference fields were written over run B";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds a run's snapshots"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_snapshot(dir / "b" / "snapshots" / "step_000000.h5").channels, std::vector<std::string>{"c"});
+  const CompareReport r = compare_runs(dir / "a", dir / "b");
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("A has 1 snapshots, B has 2"), std::string::npos) << r.notes[0];
+  const CompareReport files = compare_runs(dir / "a" / "snapshots" / "step_000000.h5", dir / "b" / "snapshots" / "step_000005.h5");
+  ASSERT_FALSE(files.notes.empty());
+  EXPECT_NE(files.notes[0].find("A is step 0 and B is step 5"), std::string::npos) << files.notes[0];
+}
+
+TEST(Compare, ACollapseRealisationGetsNoPoissonZ) {
+  const auto dir = propagon::testing::scratch_dir("compare_collapse");
+  auto a = write_fields(dir / "a.h5", 1, {2, 0, 0, 2}, true, 100);
+  // Turn it into a collapse snapshot: same layout, another mode attribute.
+  {
+    const SnapshotData s = read_snapshot(a);
+    (void)s;
+  }
+  Grid g = Grid::from_shape({2, 2});
+  SnapshotHeader h;
+  h.step = 1;
+  h.time = 1;
+  h.precision = "float64";
+  h.mode = "collapse";
+  h.stochastic = true;
+  h.particles_per_unit = 100;
+  const std::vector<double> v{2, 0, 0, 2};
+  const std::vector<std::uint64_t> counts{200, 0, 0, 200};
+  SnapshotChannel c;
+  c.name = "c";
+  c.field = v.data();
+  c.counts = counts.data();
+  c.absorbed_particles = {0};
+  write_snapshot(a, h, g, {c}, normalize_kernel(make_preset("box", 2, {3, 3}, 0), Normalization::softmax), "");
+  const auto b = write_fields(dir / "b.h5", 1, {1, 1, 1, 1});
+  const CompareReport r = compare_runs(a, b);
+  EXPECT_FALSE(r.rows[0].has_z);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_NE(r.notes[0].find("collapse"), std::string::npos);
+}
+
+TEST(Compare, GridMismatchNamesTheShapes) {
+  const auto dir = propagon::testing::scratch_dir("compare_shapes");
+  const auto a = write_fields(dir / "a.h5", 0, {1, 2, 3, 4});
+  Grid g = Grid::from_shape({4});
+  SnapshotHeader h;
+  h.precision = "float64";
+  const std::vector<double> v{1, 2, 3, 4};
+  SnapshotChannel c;
+  c.name = "c";
+  c.field = v.data();
+  write_snapshot(dir / "b.h5", h, g, {c}, normalize_kernel(make_preset("box", 1, {3}, 0), Normalization::softmax), "");
+  try {
+    compare_runs(a, dir / "b.h5");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("2 x 2 in A, 4 in B"), std::string::npos) << e.what();
+  }
+}

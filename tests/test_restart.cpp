@@ -21,7 +21,7 @@ using namespace propagon;
 namespace fs = std::filesystem;
 
 namespace {
-pid_t spawn(const std::vector<std::string>& args) {
+pid_t spawn(const std::vector<std::string>& args, const std::string& stderr_file = "/dev/null") {
   std::vector<char*> argv;
   std::string exe = PROPAGON_BINARY;
   argv.push_back(exe.data());
@@ -31,7 +31,7 @@ pid_t spawn(const std::vector<std::string>& args) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = -1;
   posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -117,6 +117,18 @@ TEST(Restart, ContinuesWithTheSameBitsInEveryMode) {
   }
 }
 
+TEST(Restart, ContinuesInTheSnapshotsFolderByDefault) {
+  // Without --output a restart continues the run the snapshot belongs to, not the config's folder.
+  const fs::path dir = propagon::testing::scratch_dir("restart_folder");
+  const fs::path elsewhere = dir / "config_folder";
+  const fs::path cfg = write_config(dir, "f", "name: f\ninput: {synthetic: {shape: [8, 8]}}\npropagation: {steps: 6}\n"
+                                                "output: {every: 3, dir: " + elsewhere.string() + "}\n");
+  ASSERT_EQ(run({"run", cfg.string(), "-o", (dir / "mine").string(), "-q", "--no-progress", "--set", "propagation.steps=3"}), 0);
+  ASSERT_EQ(run({"run", cfg.string(), "-q", "--no-progress", "--restart", (dir / "mine" / "snapshots" / "step_000003.h5").string()}), 0);
+  EXPECT_TRUE(fs::exists(dir / "mine" / "snapshots" / "step_000006.h5"));
+  EXPECT_FALSE(fs::exists(elsewhere));
+}
+
 TEST(Restart, RefusesASnapshotOfAnotherRun) {
   const fs::path dir = propagon::testing::scratch_dir("restart_mismatch");
   const fs::path cfg = write_config(dir, "m", "input: {synthetic: {shape: [8, 8]}}\npropagation: {steps: 4}\n");
@@ -129,11 +141,11 @@ TEST(Restart, RefusesASnapshotOfAnotherRun) {
 
 namespace {
 // Starts a long run and waits until it has written its first snapshot and a few steps beyond.
-pid_t start_long_run(const fs::path& dir, const std::string& every) {
+pid_t start_long_run(const fs::path& dir, const std::string& every, const std::string& stderr_file = "/dev/null") {
   const fs::path cfg = write_config(dir, "long",
                                     "name: long\ninput: {synthetic: {shape: [160, 160], pattern: random}}\n"
                                     "kernel: {preset: box}\npropagation: {steps: 1000000}\noutput: {every: " + every + "}\n");
-  const pid_t pid = spawn({"run", cfg.string(), "-o", (dir / "out").string(), "--no-progress", "-q"});
+  const pid_t pid = spawn({"run", cfg.string(), "-o", (dir / "out").string(), "--no-progress", "-q"}, stderr_file);
   for (int i = 0; i < 200 && !fs::exists(dir / "out" / "snapshots" / "step_000000.h5"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -144,9 +156,14 @@ pid_t start_long_run(const fs::path& dir, const std::string& every) {
 TEST(Restart, SigintFinishesTheStepAndWritesAFinalSnapshot) {
   for (int sig : {SIGINT, SIGTERM}) {
     const fs::path dir = propagon::testing::scratch_dir("sigint");
-    const pid_t pid = start_long_run(dir, "100000");
+    const pid_t pid = start_long_run(dir, "100000", (dir / "stderr.txt").string());
     kill(pid, sig);
     EXPECT_EQ(wait_exit(pid), 128 + sig);
+    // The message repeats the whole command line (its -o too) with --restart added.
+    const std::string err = read_text(dir / "stderr.txt");
+    EXPECT_NE(err.find("continue with: " + std::string(PROPAGON_BINARY) + " run "), std::string::npos) << err;
+    EXPECT_NE(err.find("-o " + (dir / "out").string()), std::string::npos) << err;
+    EXPECT_NE(err.find("--restart " + (dir / "out" / "snapshots").string()), std::string::npos) << err;
     // Step 0 and the step the stop arrived at.
     std::vector<std::int64_t> steps;
     for (const auto& e : fs::directory_iterator(dir / "out" / "snapshots")) {

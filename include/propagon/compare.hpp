@@ -32,6 +32,7 @@ struct CompareReport {
   std::string a, b;  ///< what was compared (paths)
   std::string a_kind, b_kind;  ///< "deterministic", "stochastic (1 replicate)", "ensemble of 100", ...
   std::string z_variance;  ///< how v was obtained, or "" when neither side is random
+  std::vector<std::string> notes;  ///< mismatches worth knowing (steps, spacing, missing z)
   std::vector<CompareRow> rows;
 };
 

@@ -58,6 +58,8 @@ struct RunDescription {
   std::int64_t output_every = 10;
   bool output_png = false;
   std::string effective_yaml;  ///< the whole effective configuration, after overrides and defaults
+  std::vector<std::filesystem::path> catalyst_scripts;  ///< in situ: ParaView Catalyst V2 scripts
+  std::int64_t catalyst_every = 1;                     ///< in situ: hand every N-th step to Catalyst
   std::vector<std::string> notes;  ///< harmless oddities worth telling the user (ignored keys)
 };
 

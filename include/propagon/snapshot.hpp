@@ -108,6 +108,7 @@ struct SnapshotData {
   std::vector<std::int64_t> propagator_shape;
   std::string preset, normalize;
   double temperature = 0.0;
+  double sigma = 0.0;
   std::string config_yaml;
 };
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <iostream>
 
 #include "propagon/compare.hpp"
@@ -70,6 +71,14 @@ int cmd_kernels(const std::string& name, int size, int dims, const std::string& 
   return exit_code::success;
 }
 
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") == std::string::npos)
+    return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
 RunDescription load(const std::string& config, const std::vector<std::string>& sets, const std::string& output) {
   RunDescription d = load_run_description(config, sets);
   if (!output.empty()) {
@@ -129,7 +138,7 @@ int main(int argc, char** argv) {
                                "or prints every problem found and exits 2.\n"));
 
   std::string ca, cb, cout_dir, cmetric = "rel_l2";
-  double ctol = -1;
+  double ctol = std::numeric_limits<double>::quiet_NaN();
   bool cjson = false;
   auto* compare = app.add_subcommand("compare", "Compare two snapshots, or two runs step by step (e.g. stochastic vs deterministic).");
   compare->add_option("A", ca, "Snapshot file or run folder")->required();
@@ -173,13 +182,20 @@ int main(int argc, char** argv) {
   try {
     if (*kernels) return cmd_kernels(kname, ksize, kdims, knorm, ktemp, ksigma);
     if (*compare) {
+      const bool tolerance_given = compare->count("--tolerance") > 0;
+      if (tolerance_given && !(ctol >= 0))
+        throw InputError(fmt::format("--tolerance: expected a number >= 0, got {}", ctol));
+      if (compare->count("--metric") > 0 && !tolerance_given)
+        throw InputError("--metric chooses what --tolerance checks: give --tolerance too, e.g. --tolerance 1e-3 --metric rel_l2");
       if (std::find(metric_names().begin(), metric_names().end(), cmetric) == metric_names().end())
         throw InputError(fmt::format("--metric: unknown metric '{}' (choose l1, l2, linf, rel_l2, mass_diff or max_abs_z)", cmetric));
       const CompareReport report =
           compare_runs(ca, cb, cout_dir.empty() ? std::nullopt : std::optional<std::filesystem::path>(cout_dir));
       fmt::print("{}", cjson ? format_json(report) : format_table(report));
       if (!cout_dir.empty() && !cjson) fmt::print("difference fields in {}/compare.xmf\n", cout_dir);
-      if (ctol >= 0) {
+      if (tolerance_given) {
+        if (cmetric == "max_abs_z" && (report.rows.empty() || !report.rows[0].has_z))
+          throw InputError("--metric max_abs_z needs a stochastic side: neither A nor B has z-scores");
         int failed = 0;
         for (const auto& row : report.rows) {
           const double v = metric_value(row, cmetric);
@@ -198,9 +214,16 @@ int main(int argc, char** argv) {
       fmt::print("{}\nconfiguration is valid.\n", describe_run(d, initial));
       return exit_code::success;
     }
-    const RunDescription d = load(config, sets, output);
+    // A restart continues the run the snapshot belongs to: its folder, unless --output says otherwise.
+    std::string out_dir = output;
+    if (!restart.empty() && out_dir.empty()) {
+      const std::filesystem::path snap(restart);
+      if (snap.parent_path().filename() == "snapshots") out_dir = snap.parent_path().parent_path().string();
+    }
+    const RunDescription d = load(config, sets, out_dir);
     const InitialState initial = load_initial_state(d);  // every input problem surfaces before any file is written
     if (!quiet) fmt::print("propagon {}\n{}\n", version_string, describe_run(d, initial));
+    std::fflush(stdout);  // before the progress lines on stderr
     RunOptions options;
     options.progress = !no_progress;
     options.quiet = quiet;
@@ -209,8 +232,9 @@ int main(int argc, char** argv) {
     install_stop_handlers();
     const RunSummary s = run_simulation(d, initial, options);
     if (!quiet) {
-      fmt::print("\ndone: {} step{} in {:.2f} s, {:.1f} Mpixel-steps/s, {} snapshot{}\n", s.steps, s.steps == 1 ? "" : "s",
-                 s.seconds, s.pixel_steps_per_second / 1e6, s.snapshots, s.snapshots == 1 ? "" : "s");
+      fmt::print("\n{}: {} step{} in {:.2f} s, {:.1f} Mpixel-steps/s, {} snapshot{}\n",
+                 s.stopped_by_signal ? "stopped early" : "done", s.steps, s.steps == 1 ? "" : "s", s.seconds,
+                 s.pixel_steps_per_second / 1e6, s.snapshots, s.snapshots == 1 ? "" : "s");
       for (const auto& c : s.channels) {
         const double rel = (c.mass_start != 0 ? (c.mass_end - c.mass_start) / c.mass_start : 0.0) + 0.0;
         fmt::print("  {:<6} mass {:.10g} -> {:.10g} (change {:+.3e} relative)", c.channel, c.mass_start, c.mass_end, rel);
@@ -221,9 +245,21 @@ int main(int argc, char** argv) {
                  s.output_dir.string(), std::filesystem::absolute(s.xdmf_file).lexically_normal().string());
     }
     if (s.stopped_by_signal) {
-      fmt::print(stderr, "stopped by {} after step {}; the state is in {}\ncontinue with: propagon run {} --restart {}\n",
-                 s.stopped_by_signal == SIGINT ? "SIGINT" : "SIGTERM", s.last_step, s.last_snapshot.string(), config,
-                 s.last_snapshot.string());
+      // The same command line, with --restart pointing at the final snapshot.
+      std::string again;
+      for (std::size_t i = 0; i < ours.size(); ++i) {
+        const std::string a = ours[i];
+        if (a == "--restart") {
+          ++i;
+          continue;
+        }
+        if (a.rfind("--restart=", 0) == 0) continue;
+        again += (again.empty() ? "" : " ") + shell_quote(a);
+      }
+      for (std::size_t i = 1; i < kokkos_args.size(); ++i) again += " " + shell_quote(kokkos_args[i]);
+      again += " --restart " + shell_quote(s.last_snapshot.string());
+      fmt::print(stderr, "stopped by {} after step {}; the state is in {}\ncontinue with: {}\n",
+                 s.stopped_by_signal == SIGINT ? "SIGINT" : "SIGTERM", s.last_step, s.last_snapshot.string(), again);
       return 128 + s.stopped_by_signal;
     }
     return exit_code::success;
