@@ -425,10 +425,13 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
   RunDescription d;
   d.config_file = origin;
   const std::filesystem::path base = origin.has_parent_path() ? origin.parent_path() : std::filesystem::path(".");
-  auto resolve = [&](const std::string& p) {
+  // Paths in the file are relative to the file; paths given with --set to the folder the command
+  // runs from, as on any command line. Absolute either way, so the effective configuration stored in
+  // every snapshot runs from any folder.
+  auto resolve = [&](const std::string& p, const std::string& key) {
     std::filesystem::path q(p);
-    // Absolute, so the effective configuration stored in every snapshot runs from any folder.
-    return std::filesystem::absolute(q.is_absolute() ? q : base / q).lexically_normal();
+    const bool from_command_line = overridden.count(key) > 0;
+    return std::filesystem::absolute(q.is_absolute() || from_command_line ? q : base / q).lexically_normal();
   };
 
   if (!root.IsMap()) {
@@ -453,7 +456,7 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
                                         : "give only one of image, synthetic or hdf5");
     if (auto img = r.text(in, "image", "input")) {
       d.input.kind = InputDescription::Kind::image;
-      d.input.image = resolve(*img);
+      d.input.image = resolve(*img, "input.image");
       d.input.rank = 2;
       std::error_code ec;
       if (!std::filesystem::is_regular_file(d.input.image, ec))
@@ -519,7 +522,7 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
     if (h5.IsDefined()) {
       d.input.kind = InputDescription::Kind::hdf5;
       r.check_keys(h5, "input.hdf5", hdf5_keys);
-      if (auto f = r.text(h5, "file", "input.hdf5")) d.input.hdf5_file = resolve(*f);
+      if (auto f = r.text(h5, "file", "input.hdf5")) d.input.hdf5_file = resolve(*f, "input.hdf5.file");
       else r.error(h5, "input.hdf5.file", "missing: the HDF5 file to read");
       if (auto ds = r.text(h5, "dataset", "input.hdf5")) d.input.hdf5_datasets.push_back(*ds);
       const YAML::Node list = h5["datasets"];
@@ -791,7 +794,7 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
           r.error(scripts[i], key, "expected the path of a Python script");
           continue;
         }
-        const std::filesystem::path script = resolve(scripts[i].Scalar());
+        const std::filesystem::path script = resolve(scripts[i].Scalar(), "catalyst.scripts");
         std::error_code ec;
         if (!std::filesystem::is_regular_file(script, ec)) r.error(scripts[i], key, fmt::format("script not found: {}", script.string()));
         else if (script.extension() != ".py") r.error(scripts[i], key, "a Catalyst script is a Python file (.py)");

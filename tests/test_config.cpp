@@ -202,3 +202,13 @@ TEST(Config, UnusedPatternKeysAreNoted) {
   ASSERT_EQ(d.notes.size(), 1u);
   EXPECT_NE(d.notes[0].find("input.synthetic.sigma: ignored"), std::string::npos) << d.notes[0];
 }
+
+TEST(Config, PathsGivenWithSetAreRelativeToTheWorkingFolder) {
+  // As on any command line: --set input.image=x.png means ./x.png, not a path beside the config.
+  const std::filesystem::path cfg = std::filesystem::path(PROPAGON_SOURCE_DIR) / "tests" / "data" / "c.yaml";
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(PROPAGON_SOURCE_DIR);
+  const RunDescription d = parse_run_description("input: {image: nowhere.png}\n", cfg, {"input.image=configs/images/camera.png"});
+  std::filesystem::current_path(cwd);
+  EXPECT_EQ(d.input.image, std::filesystem::path(PROPAGON_SOURCE_DIR) / "configs" / "images" / "camera.png");
+}

@@ -21,6 +21,10 @@ view.ViewSize = [800, 800]
 view.OrientationAxesVisibility = 0
 view.InteractionMode = "2D"
 view.Background = [1, 1, 1]
+try:
+    view.UseColorPaletteForBackground = 0  # ParaView 5.11: otherwise the palette's background wins
+except AttributeError:
+    pass
 display = Show(producer, view)
 display.Representation = "Slice"
 ColorBy(display, ("POINTS", color_by))
@@ -43,6 +47,7 @@ png.Writer.ImageResolution = [800, 800]
 
 options = catalyst.Options()
 options.ExtractsOutputDirectory = os.environ.get("PROPAGON_CATALYST_OUTPUT", "catalyst")
+os.makedirs(os.path.join(options.ExtractsOutputDirectory, "png"), exist_ok=True)  # the PNG writer does not
 options.GlobalTrigger = "TimeStep"
 live = os.environ.get("PROPAGON_CATALYST_LIVE")
 if live:

@@ -68,8 +68,9 @@ void add_array(vtkImageData* image, const std::string& name, const T* data, vtkI
 class CatalystAdaptor : public InSituAdaptor {
  public:
   explicit CatalystAdaptor(const CatalystSetup& setup) {
-    const std::filesystem::path out = setup.output_dir / "catalyst";
-    std::filesystem::create_directories(out);
+    // The folder is only named here; ParaView creates it when a script writes its first extract,
+    // so a run refused by the checks below leaves nothing behind.
+    const std::filesystem::path out = std::filesystem::absolute(setup.output_dir / "catalyst");
     std::string channels;
     for (const auto& c : setup.channels) channels += (channels.empty() ? "" : ",") + c;
     setenv("PROPAGON_CATALYST_OUTPUT", out.c_str(), 1);
