@@ -120,22 +120,29 @@ Handle open_attribute(hid_t obj, const std::string& name) {
 }
 }  // namespace
 
-std::string read_string_attribute(hid_t obj, const std::string& name) {
-  Handle attr = open_attribute(obj, name);
-  Handle ftype = check(H5Aget_type(attr), H5Tclose, "attribute type " + name);
-  if (H5Tget_class(ftype) != H5T_STRING) fail("attribute " + name + " is not a string");
-  if (H5Tis_variable_str(ftype) > 0) {
+namespace {
+// A string attribute or dataset, fixed-length or variable-length; `read` reads with a memory type.
+template <class Read>
+std::string read_string(hid_t file_type, const std::string& what, Read&& read) {
+  if (H5Tget_class(file_type) != H5T_STRING) fail(what + " is not a string");
+  if (H5Tis_variable_str(file_type) > 0) {
     Handle mtype = utf8_string_type();
     char* p = nullptr;
-    if (H5Aread(attr, mtype, &p) < 0) fail("cannot read attribute " + name);
+    if (read(mtype.get(), static_cast<void*>(&p)) < 0) fail("cannot read " + what);
     std::string s = p ? p : "";
     H5free_memory(p);
     return s;
   }
-  const std::size_t n = H5Tget_size(ftype);
-  std::string s(n, '\0');
-  if (H5Aread(attr, ftype, s.data()) < 0) fail("cannot read attribute " + name);
+  std::string s(H5Tget_size(file_type), '\0');
+  if (read(file_type, static_cast<void*>(s.data())) < 0) fail("cannot read " + what);
   return s.substr(0, s.find('\0'));
+}
+}  // namespace
+
+std::string read_string_attribute(hid_t obj, const std::string& name) {
+  Handle attr = open_attribute(obj, name);
+  Handle ftype = check(H5Aget_type(attr), H5Tclose, "attribute type " + name);
+  return read_string(ftype, "attribute " + name, [&](hid_t t, void* buf) { return H5Aread(attr, t, buf); });
 }
 std::int64_t read_int_attribute(hid_t obj, const std::string& name) {
   Handle attr = open_attribute(obj, name);
@@ -235,18 +242,7 @@ std::vector<float> read_dataset_as_float(hid_t dataset) {
 std::string read_string_dataset(hid_t loc, const std::string& name) {
   Handle ds = open_dataset(loc, name);
   Handle ftype = check(H5Dget_type(ds), H5Tclose, "dataset type " + name);
-  if (H5Tget_class(ftype) != H5T_STRING) fail("dataset " + name + " is not a string");
-  if (H5Tis_variable_str(ftype) > 0) {
-    Handle mtype = utf8_string_type();
-    char* p = nullptr;
-    if (H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) < 0) fail("cannot read dataset " + name);
-    std::string s = p ? p : "";
-    H5free_memory(p);
-    return s;
-  }
-  std::string s(H5Tget_size(ftype), '\0');
-  if (H5Dread(ds, ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.data()) < 0) fail("cannot read dataset " + name);
-  return s.substr(0, s.find('\0'));
+  return read_string(ftype, "dataset " + name, [&](hid_t t, void* buf) { return H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); });
 }
 std::string dataset_type_name(hid_t dataset) {
   Handle t = check(H5Dget_type(dataset), H5Tclose, "dataset type");

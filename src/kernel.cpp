@@ -24,18 +24,23 @@ double Propagator::total() const {
   return s;
 }
 
+namespace {
+// Calls f(weight, {dz, dy, dx}) for every entry, with the displacement of its offset in cells.
+template <class F>
+void for_each_offset(const Propagator& p, F&& f) {
+  const auto r = p.radius();
+  for (int c = 0; c < p.extent[0]; ++c)
+    for (int a = 0; a < p.extent[1]; ++a)
+      for (int b = 0; b < p.extent[2]; ++b) f(p.at(c, a, b), std::array<double, 3>{double(c - r[0]), double(a - r[1]), double(b - r[2])});
+}
+}  // namespace
+
 std::array<double, 3> Propagator::mean_displacement() const {
   std::array<double, 3> mean{0, 0, 0};
-  const auto r = radius();
+  for_each_offset(*this, [&](double w, const std::array<double, 3>& d) {
+    for (int i = 0; i < 3; ++i) mean[i] += w * d[i];
+  });
   const double t = total();
-  for (int c = 0; c < extent[0]; ++c)
-    for (int a = 0; a < extent[1]; ++a)
-      for (int b = 0; b < extent[2]; ++b) {
-        const double w = at(c, a, b);
-        mean[0] += w * (c - r[0]);
-        mean[1] += w * (a - r[1]);
-        mean[2] += w * (b - r[2]);
-      }
   for (double& m : mean) m /= t;
   return mean;
 }
@@ -43,16 +48,10 @@ std::array<double, 3> Propagator::mean_displacement() const {
 std::array<double, 3> Propagator::displacement_variance() const {
   const auto mean = mean_displacement();
   std::array<double, 3> var{0, 0, 0};
-  const auto r = radius();
+  for_each_offset(*this, [&](double w, const std::array<double, 3>& d) {
+    for (int i = 0; i < 3; ++i) var[i] += w * (d[i] - mean[i]) * (d[i] - mean[i]);
+  });
   const double t = total();
-  for (int c = 0; c < extent[0]; ++c)
-    for (int a = 0; a < extent[1]; ++a)
-      for (int b = 0; b < extent[2]; ++b) {
-        const double w = at(c, a, b);
-        var[0] += w * std::pow(c - r[0] - mean[0], 2);
-        var[1] += w * std::pow(a - r[1] - mean[1], 2);
-        var[2] += w * std::pow(b - r[2] - mean[2], 2);
-      }
   for (double& v : var) v /= t;
   return var;
 }
