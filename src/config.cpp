@@ -720,12 +720,10 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
       if (*m == "deterministic") d.mode = Mode::deterministic;
       else if (*m == "stochastic") d.mode = Mode::stochastic;
       else if (*m == "collapse") d.mode = Mode::collapse;
-      else if (*m == "spectral")
-        r.error(p["mode"], "propagation.mode",
-                "mode 'spectral' is not available in this version of propagon; use deterministic, stochastic or collapse");
+      else if (*m == "spectral") d.mode = Mode::spectral;
       else
         r.error(p["mode"], "propagation.mode",
-                fmt::format("expected deterministic, stochastic or collapse, got '{}'", *m));
+                fmt::format("expected deterministic, stochastic, collapse or spectral, got '{}'", *m));
     }
     if (auto v = r.integer(p, "seed", "propagation", 0, "a whole number >= 0")) d.seed = static_cast<std::uint64_t>(*v);
     if (auto v = r.number(p, "particles_per_unit", "propagation", "a number > 0")) {
@@ -759,6 +757,11 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
       else if (*s == "float64") d.precision = Precision::float64;
       else r.error(p["precision"], "propagation.precision", fmt::format("expected float32 or float64, got '{}'", *s));
     }
+    if (d.mode == Mode::spectral && d.boundary != Boundary::periodic)
+      r.error(p["boundary"].IsDefined() ? p["boundary"] : p["mode"], "propagation.boundary",
+              fmt::format("mode 'spectral' uses the convolution theorem, which is exact only with periodic boundaries "
+                          "(got {}); use boundary: periodic, or mode: deterministic",
+                          boundary_name(d.boundary)));
   }
 
   // ---- output

@@ -369,9 +369,16 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
   std::vector<FieldStats> stats = solver->stats();
   for (std::size_t c = 0; c < initial.channels.size(); ++c) summary.channels.push_back({initial.channels[c], stats[c].mass, 0, 0});
   if (first == 0 || !same_folder) notify(first, stats, run.steps == first);
+  // Every step, except for a solver that jumps (spectral): only the steps an observer needs.
+  auto next_step = [&](std::int64_t s) {
+    if (!solver->jumps()) return s + 1;
+    std::int64_t n = (s / run.output_every + 1) * run.output_every;
+    if (!run.catalyst_scripts.empty()) n = std::min(n, (s / run.catalyst_every + 1) * run.catalyst_every);
+    return std::min(n, run.steps);
+  };
   std::int64_t step = first;
   while (step < run.steps) {
-    ++step;
+    step = next_step(step);
     Kokkos::Profiling::pushRegion("propagon::step");
     solver->advance(step);
     Kokkos::Profiling::popRegion();

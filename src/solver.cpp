@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "propagon/error.hpp"
+#include "propagon/spectral.hpp"
 #include "propagon/stencil.hpp"
 #include "propagon/stochastic.hpp"
 
@@ -217,9 +218,81 @@ class StochasticSolver : public Solver {
   std::vector<Kokkos::View<Count*>> absorbed_;
 };
 
+// ---------------------------------------------------------------- spectral
+
+template <class T>
+class SpectralArrays : public HostArrays {
+ public:
+  std::vector<std::vector<T>> fields;
+  std::vector<SnapshotChannel> list;
+  const std::vector<SnapshotChannel>& channels() const override { return list; }
+};
+
+template <class T>
+class SpectralSolver : public Solver {
+ public:
+  SpectralSolver(const RunDescription& run, const InitialState& initial) : grid_(initial.grid), names_(initial.channels) {
+    for (const auto& v : initial.values) {
+      const std::vector<T> typed(v.begin(), v.end());
+      spectra_.push_back(std::make_unique<SpectralPropagation<T>>(grid_, run.propagator, typed, 0));
+      fields_.push_back(typed);
+    }
+  }
+  void advance(std::int64_t step) override { step_ = step; }
+  std::vector<FieldStats> stats() const override {
+    materialise();
+    std::vector<FieldStats> s;
+    for (const auto& f : fields_) {
+      FieldView<T> v("spectral_stats", f.size());
+      auto h = Kokkos::create_mirror_view(v);
+      std::copy(f.begin(), f.end(), h.data());
+      Kokkos::deep_copy(v, h);
+      s.push_back(field_stats<T>(v, grid_));
+    }
+    return s;
+  }
+  std::vector<double> absorbed() const override { return std::vector<double>(names_.size(), 0.0); }
+  std::unique_ptr<HostArrays> host_arrays() const override {
+    materialise();
+    auto a = std::make_unique<SpectralArrays<T>>();
+    a->fields = fields_;
+    for (std::size_t c = 0; c < names_.size(); ++c) {
+      SnapshotChannel ch;
+      ch.name = names_[c];
+      ch.field = a->fields[c].data();
+      a->list.push_back(std::move(ch));
+    }
+    return a;
+  }
+  void restore(const RestartState& s) override {
+    for (std::size_t c = 0; c < spectra_.size(); ++c) {
+      if constexpr (std::is_same_v<T, float>) fields_[c] = s.fields_f32.at(c);
+      else fields_[c] = s.fields_f64.at(c);
+      spectra_[c]->reset(fields_[c], s.step);
+    }
+    step_ = computed_ = s.step;
+  }
+  bool jumps() const override { return true; }
+
+ private:
+  // The fields at the current step, computed once however often they are asked for.
+  void materialise() const {
+    if (computed_ == step_) return;
+    for (std::size_t c = 0; c < spectra_.size(); ++c) spectra_[c]->field_at(step_, fields_[c].data());
+    computed_ = step_;
+  }
+  Grid grid_;
+  std::vector<std::string> names_;
+  std::vector<std::unique_ptr<SpectralPropagation<T>>> spectra_;
+  mutable std::vector<std::vector<T>> fields_;
+  std::int64_t step_ = 0;
+  mutable std::int64_t computed_ = 0;
+};
+
 template <class T>
 std::unique_ptr<Solver> make_typed(const RunDescription& run, const InitialState& initial) {
   if (is_stochastic(run.mode)) return std::make_unique<StochasticSolver<T>>(run, initial);
+  if (run.mode == Mode::spectral) return std::make_unique<SpectralSolver<T>>(run, initial);
   return std::make_unique<DeterministicSolver<T>>(run, initial);
 }
 

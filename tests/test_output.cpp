@@ -218,3 +218,17 @@ TEST(Output, Hdf5InputGivesOneChannelPerDataset) {
     EXPECT_NE(std::string(e.what()).find("is a group"), std::string::npos) << e.what();
   }
 }
+
+TEST(Output, SpectralRunsVisitOnlyTheStepsTheyWrite) {
+  const auto out = fresh_dir("spectral");
+  const RunSummary s = run_yaml("name: s\ninput: {synthetic: {shape: [16, 16], pattern: point}}\nkernel: {preset: box}\n"
+                                "propagation: {mode: spectral, steps: 1000, boundary: periodic, precision: float64}\n"
+                                "output: {every: 400}\n",
+                                out);
+  EXPECT_EQ(s.snapshots, 4);  // 0, 400, 800, 1000
+  const auto rows = read_csv(out / "history.csv");
+  ASSERT_EQ(rows.size(), 5u);  // header + the four snapshot steps
+  EXPECT_EQ(rows[4][0], "1000");
+  const SnapshotData d = read_snapshot(out / "snapshots" / "step_001000.h5");
+  for (double v : d.values[0]) EXPECT_NEAR(v, 1.0 / 256, 1e-12);  // fully mixed on the torus
+}

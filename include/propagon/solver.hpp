@@ -33,6 +33,9 @@ class Solver {
   virtual std::unique_ptr<HostArrays> host_arrays() const = 0;
   /// Replaces the state by one read from a snapshot.
   virtual void restore(const RestartState& state) = 0;
+  /// True when a step costs nothing until its field is asked for (the spectral mode): the step
+  /// loop then visits only the steps an observer needs.
+  virtual bool jumps() const { return false; }
 };
 
 /// The solver for the run's mode and precision. Throws InputError (e.g. negative input for the

@@ -9,7 +9,9 @@ source=$3
 here="$source/tests/paraview"
 work=$(mktemp -d /tmp/propagon_paraview_XXXXXX)
 trap 'rm -rf "$work"' EXIT
-xvfb() { xvfb-run -a -s "-screen 0 1280x1024x24" "$@"; }
+# xvfb-run -a starts its search for a free display at :99, and two runs at once can both pick it:
+# start each run's search at a display number of its own.
+xvfb() { xvfb-run -a -n $((100 + $$ % 800)) -s "-screen 0 1280x1024x24" "$@"; }
 expect_refusal() {  # exit 2, the message, and no output folder
   local message=$1
   shift

@@ -1,0 +1,90 @@
+// The spectral mode (convolution theorem) against the direct path.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "helpers.hpp"
+#include "propagon/config.hpp"
+#include "propagon/error.hpp"
+#include "propagon/spectral.hpp"
+
+using namespace propagon;
+using namespace propagon::testing;
+
+namespace {
+double rel_l2(const std::vector<double>& a, const std::vector<double>& b) {
+  double d = 0, n = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d += (a[i] - b[i]) * (a[i] - b[i]), n += b[i] * b[i];
+  return std::sqrt(d / n);
+}
+
+template <class T>
+std::vector<double> spectral(const Grid& g, const Propagator& p, const std::vector<double>& u, int steps) {
+  SpectralPropagation<T> s(g, p, std::vector<T>(u.begin(), u.end()));
+  std::vector<T> out(u.size());
+  s.field_at(steps, out.data());
+  return std::vector<double>(out.begin(), out.end());
+}
+
+std::vector<double> random_field(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uni(0, 1);
+  std::vector<double> u(n);
+  for (double& v : u) v = uni(rng);
+  return u;
+}
+}  // namespace
+
+TEST(Spectral, MatchesTheDirectPathInEveryRank) {
+  struct Case {
+    std::vector<std::int64_t> shape;
+    std::vector<int> kernel;
+  };
+  for (const Case& c : {Case{{50}, {5}}, Case{{24, 30}, {3, 3}}, Case{{8, 10, 12}, {3, 3, 3}}, Case{{2, 3}, {5, 7}}}) {
+    const Grid g = Grid::from_shape(c.shape);
+    std::vector<double> k(1);
+    std::size_t n = 1;
+    for (int e : c.kernel) n *= static_cast<std::size_t>(e);
+    const Propagator p = normalize_kernel(make_explicit(c.kernel, random_field(n, 4)), Normalization::softmax);
+    const auto u = random_field(static_cast<std::size_t>(g.cells()), 9);
+    for (int steps : {0, 1, 7, 40}) {
+      const auto direct = run_steps<double>(g, p, Boundary::periodic, u, steps);
+      EXPECT_LT(rel_l2(spectral<double>(g, p, u, steps), direct), 1e-12) << g.rank << "D, " << steps << " steps";
+    }
+  }
+}
+
+TEST(Spectral, Float32AgreesWithTheDirectPathTo1e5) {
+  const Grid g = Grid::from_shape({256, 256});
+  const Propagator p = normalize_kernel(make_preset("gaussian", 2, {3, 3}, 1.0), Normalization::softmax);
+  const auto u = random_field(static_cast<std::size_t>(g.cells()), 2);
+  const auto direct = run_steps<float>(g, p, Boundary::periodic, u, 300);
+  EXPECT_LT(rel_l2(spectral<float>(g, p, u, 300), direct), 1e-5);
+}
+
+TEST(Spectral, ConservesMassAndRestartsFromAnyStep) {
+  const Grid g = Grid::from_shape({32, 40});
+  const Propagator p = normalize_kernel(make_preset("box", 2, {5, 5}, 0), Normalization::softmax);
+  const auto u = random_field(static_cast<std::size_t>(g.cells()), 5);
+  const auto later = spectral<double>(g, p, u, 500);
+  EXPECT_NEAR(sum(later), sum(u), 1e-10 * sum(u));
+  // Continuing from step 200's field reaches step 500's to rounding.
+  SpectralPropagation<double> s(g, p, u);
+  std::vector<double> mid(u.size()), end(u.size());
+  s.field_at(200, mid.data());
+  s.reset(mid, 200);
+  s.field_at(500, end.data());
+  EXPECT_LT(rel_l2(end, later), 1e-12);
+}
+
+TEST(Spectral, OnlyPeriodicBoundariesAreAccepted) {
+  const std::filesystem::path here = std::filesystem::path(PROPAGON_SOURCE_DIR) / "tests" / "s.yaml";
+  EXPECT_NO_THROW(parse_run_description("input: {synthetic: {shape: [8, 8]}}\npropagation: {mode: spectral, boundary: wrap}\n", here));
+  try {
+    parse_run_description("input: {synthetic: {shape: [8, 8]}}\npropagation: {mode: spectral, boundary: reflect}\n", here);
+    FAIL() << "spectral with reflect was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("periodic"), std::string::npos) << e.what();
+  }
+}
