@@ -11,7 +11,20 @@ work=$(mktemp -d /tmp/propagon_paraview_XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # xvfb-run -a starts its search for a free display at :99, and two runs at once can both pick it:
 # start each run's search at a display number of its own.
-xvfb() { xvfb-run -a -n $((100 + $$ % 800)) -s "-screen 0 1280x1024x24" "$@"; }
+# A server that another process takes down under us shows as "bad X server connection": one retry
+# on a fresh server tells that apart from a real failure.
+xvfb() {
+  local attempt
+  for attempt in 1 2; do
+    if xvfb-run -a -n $((100 + ($$ + attempt * 37) % 800)) -s "-screen 0 1280x1024x24" "$@" 2> "$work/xvfb.err"; then
+      return 0
+    fi
+    grep -q "bad X server connection" "$work/xvfb.err" || { cat "$work/xvfb.err" >&2; return 1; }
+    echo "xvfb: the X server went away (attempt $attempt)" >&2
+  done
+  cat "$work/xvfb.err" >&2
+  return 1
+}
 expect_refusal() {  # exit 2, the message, and no output folder
   local message=$1
   shift
