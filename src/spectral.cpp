@@ -107,15 +107,23 @@ template <class T>
 void SpectralPropagation<T>::field_at(std::int64_t step, T* out) {
   const std::int64_t n = step - base_step_;
   if (n < 0) throw std::invalid_argument("SpectralPropagation: a step before the starting point");
-  // H^n in double (|H| <= 1 for a probability propagator, so the power is well conditioned).
+  // H^n in double (|H| <= 1 for a probability propagator, so the power is well conditioned), by
+  // squaring, so exact zeros of H stay zero. Complex products are written out: std::complex's
+  // operator* calls a library routine for the Inf/NaN cases, several times slower.
   for (std::size_t k = 0; k < transfer_.size(); ++k) {
-    // Integer power by squaring: exact zeros of H stay zero (std::pow goes through log 0).
-    std::complex<double> h(1.0), base = transfer_[k];
+    double hr = 1, hi = 0, br = transfer_[k].real(), bi = transfer_[k].imag();
     for (std::int64_t e = n; e > 0; e >>= 1) {
-      if (e & 1) h *= base;
-      base *= base;
+      if (e & 1) {
+        const double r = hr * br - hi * bi;
+        hi = hr * bi + hi * br;
+        hr = r;
+      }
+      const double r = br * br - bi * bi;
+      bi = 2 * br * bi;
+      br = r;
     }
-    work_[k] = spectrum0_[k] * std::complex<T>(T(h.real()), T(h.imag()));
+    const double sr = spectrum0_[k].real(), si = spectrum0_[k].imag();
+    work_[k] = std::complex<T>(T(sr * hr - si * hi), T(sr * hi + si * hr));
   }
   Fftw<T>::execute(plans_->inverse);  // work_ -> real_work_ (c2r overwrites its input)
   const T scale = T(1.0 / double(grid_.cells()));
