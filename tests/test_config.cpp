@@ -84,12 +84,12 @@ TEST(Config, UnknownKeyGetsADidYouMean) {
 TEST(Config, EveryProblemIsReportedWithItsPlace) {
   const auto issues = issues_of(std::string(minimal) +
                                 "kernel: {preset: box, size: 4}\n"
-                                "propagation:\n  steps: many\n  boundary: mirror\n  mode: spectral\n"
+                                "propagation:\n  steps: many\n  boundary: mirror\n  mode: quantum\n"
                                 "output: {every: 0}\n");
   EXPECT_TRUE(mentions(issues, "kernel.size", "odd")) ;
   EXPECT_TRUE(mentions(issues, "propagation.steps", "whole number"));
   EXPECT_TRUE(mentions(issues, "propagation.boundary", "mirror"));
-  EXPECT_TRUE(mentions(issues, "propagation.mode", "not available"));
+  EXPECT_TRUE(mentions(issues, "propagation.mode", "expected deterministic, stochastic, collapse or spectral"));
   EXPECT_TRUE(mentions(issues, "output.every", ">= 1"));
   for (const auto& i : issues) EXPECT_GT(i.where.line, 0) << i.describe();
 }
