@@ -69,7 +69,10 @@ class ConfigReader {
     const bool has_no_place = !node.IsDefined() || node.Mark().line < 0;
     const bool below_an_override = std::any_of(overridden_.begin(), overridden_.end(),
                                                [&](const std::string& o) { return o.rfind(key + ".", 0) == 0; });
-    loc.from_override = overridden_.count(key) > 0 || (has_no_place && below_an_override);
+    // ...or an element of a list given with --set (catalyst.scripts[0] of --set catalyst.scripts=[...]).
+    const std::size_t bracket = key.find('[');
+    const bool element_of_override = bracket != std::string::npos && overridden_.count(key.substr(0, bracket)) > 0;
+    loc.from_override = overridden_.count(key) > 0 || element_of_override || (has_no_place && below_an_override);
     if (node.IsDefined() && node.Mark().line >= 0) {
       loc.line = node.Mark().line + 1;
       loc.column = node.Mark().column + 1;
@@ -782,10 +785,7 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
   if (cat.IsDefined()) {
     r.check_keys(cat, "catalyst", catalyst_keys);
     if (catalyst_module_path().empty())
-      r.error(cat, "catalyst",
-              "this build of propagon has no Catalyst support: ParaView 5.11 with its development files was not found "
-              "when it was built (install them with scripts/install-deps.sh --paraview, then rebuild with "
-              "scripts/build.sh), or remove the catalyst block");
+      r.error(cat, "catalyst", catalyst_missing_reason() + ", or remove the catalyst block");
     const YAML::Node scripts = cat["scripts"];
     if (!scripts.IsDefined() || !scripts.IsSequence() || scripts.size() == 0) {
       r.error(scripts.IsDefined() ? scripts : cat, "catalyst.scripts",
@@ -799,7 +799,10 @@ RunDescription describe(const YAML::Node& root, const std::filesystem::path& ori
         }
         const std::filesystem::path script = resolve(scripts[i].Scalar(), "catalyst.scripts");
         std::error_code ec;
-        if (!std::filesystem::is_regular_file(script, ec)) r.error(scripts[i], key, fmt::format("script not found: {}", script.string()));
+        if (std::filesystem::is_directory(script, ec))
+          r.error(scripts[i], key, fmt::format("{} is a folder; give the Python script (.py) itself", script.string()));
+        else if (!std::filesystem::is_regular_file(script, ec))
+          r.error(scripts[i], key, fmt::format("script not found: {}", script.string()));
         else if (script.extension() != ".py") r.error(scripts[i], key, "a Catalyst script is a Python file (.py)");
         d.catalyst_scripts.push_back(script);
       }

@@ -19,12 +19,19 @@ std::string catalyst_module_path() {
 #endif
 }
 
+std::string catalyst_missing_reason() {
+#ifdef PROPAGON_CATALYST_SWITCHED_OFF
+  return "this build of propagon has no Catalyst support: it was configured with PROPAGON_ENABLE_CATALYST=OFF "
+         "(rebuild with scripts/build.sh -DPROPAGON_ENABLE_CATALYST=AUTO)";
+#else
+  return "this build of propagon has no Catalyst support: ParaView 5.11 with its development files was not found "
+         "when it was built (install them with scripts/install-deps.sh --paraview, then rebuild with scripts/build.sh)";
+#endif
+}
+
 std::unique_ptr<InSituAdaptor> make_catalyst_adaptor(const CatalystSetup& setup) {
   const std::string module = catalyst_module_path();
-  if (module.empty())
-    throw InputError(
-        "this build of propagon has no Catalyst support: ParaView 5.11 with its development files was not found "
-        "when it was built (install them with scripts/install-deps.sh --paraview, then rebuild with scripts/build.sh)");
+  if (module.empty()) throw InputError(catalyst_missing_reason());
   // RTLD_GLOBAL: the Python extension modules ParaView imports expect libpython's symbols to be global.
   void* handle = dlopen(module.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!handle) throw InputError(fmt::format("cannot load the Catalyst module {}: {}", module, dlerror()));

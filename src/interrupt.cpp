@@ -6,6 +6,7 @@ namespace propagon {
 
 namespace {
 volatile std::sig_atomic_t pending = 0;
+bool installed = false;
 extern "C" void on_stop_signal(int signal) { pending = signal; }
 }  // namespace
 
@@ -16,6 +17,11 @@ void install_stop_handlers() {
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  installed = true;
+}
+
+void reinstall_stop_handlers() {
+  if (installed) install_stop_handlers();
 }
 
 int stop_signal() { return pending; }

@@ -154,7 +154,7 @@ class CatalystObserver : public Observer {
       adaptor_->execute(f);
     } catch (const std::runtime_error& e) {
       // The first frame is where a script's mistakes show: that is bad input, not a failed run.
-      if (first_) throw InputError(e.what());
+      if (first_) throw StartError(e.what());
       throw RunError(e.what());
     }
     first_ = false;
@@ -203,6 +203,7 @@ void prepare_output_dir(const RunDescription& run, const Grid& grid_of_run, std:
   }
   if (keep_up_to < 0) {
     if (fs::remove(dir / "history.csv", ec)) replaced = true;
+    if (fs::remove_all(dir / "catalyst", ec) > 0) replaced = true;  // an earlier run's extracts
     // Every index in the folder points into snapshots/, whatever run name wrote it: all are stale.
     if (fs::exists(dir, ec))
       for (const auto& e : fs::directory_iterator(dir, ec))
@@ -326,7 +327,10 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
   // Catalyst scripts are checked before anything is written.
   std::unique_ptr<InSituAdaptor> catalyst;
   if (!run.catalyst_scripts.empty())
-    catalyst = make_catalyst_adaptor({run.catalyst_scripts, run.output_dir, initial.channels});
+    catalyst = make_catalyst_adaptor({run.catalyst_scripts, run.output_dir, initial.channels, initial.grid});
+  // Catalyst's Python took SIGINT and SIGTERM for itself: take them back, so a stop still finishes
+  // the step and writes the final snapshot.
+  if (catalyst) reinstall_stop_handlers();
   prepare_output_dir(run, initial.grid, keep, !options.quiet);
 
   XdmfIndex xdmf(run.output_dir / (run.name + ".xmf"), initial.grid,

@@ -41,6 +41,13 @@ class ConfigError : public InputError {
   std::vector<ConfigIssue> issues_;
 };
 
+/// Bad input found only once the run had started (a Catalyst script failing at its first frame):
+/// exit code 2 like any bad input, but the initial snapshot may already be written.
+class StartError : public InputError {
+ public:
+  explicit StartError(const std::string& message) : InputError(message) {}
+};
+
 /// A failure while the run is going (I/O, resources): exit code 1.
 class RunError : public std::runtime_error {
  public:

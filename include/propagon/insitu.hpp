@@ -21,6 +21,7 @@ struct CatalystSetup {
   std::vector<std::filesystem::path> scripts;
   std::filesystem::path output_dir;   ///< scripts find it in $PROPAGON_CATALYST_OUTPUT
   std::vector<std::string> channels;  ///< and the channel names in $PROPAGON_CATALYST_CHANNELS
+  Grid grid;                          ///< and the point counts "nx,ny,nz" in $PROPAGON_CATALYST_DIMS
 };
 
 /// One step's data in host memory (what a snapshot would hold).
@@ -42,6 +43,8 @@ class InSituAdaptor {
 
 /// The Catalyst module this build loads, or "" when it was built without ParaView.
 std::string catalyst_module_path();
+/// Why this build has no Catalyst (built with PROPAGON_ENABLE_CATALYST=OFF, or ParaView not found).
+std::string catalyst_missing_reason();
 
 /// Loads the module and initialises Catalyst with the scripts, after checking each script (syntax,
 /// imports, and a TrivialProducer named "input"). Throws InputError when this build has no

@@ -6,6 +6,9 @@ namespace propagon {
 
 /// Installs handlers for SIGINT and SIGTERM.
 void install_stop_handlers();
+/// Installs them again if install_stop_handlers() was called before (an embedded interpreter such as
+/// Catalyst's Python replaces them when it starts).
+void reinstall_stop_handlers();
 /// The signal that asked for a stop, or 0.
 int stop_signal();
 /// For tests: asks for a stop as if `signal` had arrived (0 clears it).

@@ -11,7 +11,11 @@ RUN is a run folder (output/astronaut-gaussian) or its .xmf. Options:
   --size W H       frame size in pixels (default 800 800)
   --no-mp4         frames only
   --colormap NAME  a ParaView colour map preset (default "Inferno (matplotlib)")
-3D runs are drawn as a slice through the middle of the volume.
+  --rescale        fit the colour range to every frame (default: one range for the whole run,
+                   from the first and last snapshots, so that frames compare)
+Frames are numbered by frame (frame_000000.png is the first snapshot); the MP4 lands beside them.
+3D runs are drawn as a slice through the middle of the volume; 1D runs are refused (use a line
+chart: ParaView's Plot Data or Plot Over Line).
 """
 import argparse
 import glob
@@ -31,16 +35,21 @@ def main():
     p.add_argument("--size", type=int, nargs=2, default=[800, 800])
     p.add_argument("--no-mp4", action="store_true")
     p.add_argument("--colormap", default="Inferno (matplotlib)")
+    p.add_argument("--rescale", action="store_true")
     args = p.parse_args()
+
+    def fail(message):
+        print(f"render.py: {message}", file=sys.stderr)
+        sys.exit(2)
 
     xmf = args.run
     if os.path.isdir(xmf):
         found = sorted(glob.glob(os.path.join(xmf, "*.xmf")))
         if not found:
-            sys.exit(f"render.py: no .xmf file in {args.run}")
+            fail(f"no .xmf file in {args.run}")
         xmf = found[0]
     if not os.path.isfile(xmf):
-        sys.exit(f"render.py: no such run folder or .xmf file: {args.run}")
+        fail(f"no such run folder or .xmf file: {args.run}")
     xmf = os.path.abspath(xmf)  # the Xdmf3 readers crash on a bare relative name
     out = os.path.abspath(args.output or os.path.join(os.path.dirname(xmf), "frames"))
     os.makedirs(out, exist_ok=True)
@@ -52,13 +61,15 @@ def main():
     channel = args.channel or arrays[0]
     rgb = channel == "rgb"
     if rgb and not all(c in arrays for c in ("r", "g", "b")):
-        sys.exit(f"render.py: --channel rgb needs arrays r, g and b; this run has {arrays}")
+        fail(f"--channel rgb needs arrays r, g and b; this run has {arrays}")
     if not rgb and channel not in arrays:
-        sys.exit(f"render.py: no array '{channel}' in this run; it has {arrays}")
+        fail(f"no array '{channel}' in this run; it has {arrays}")
 
     source = reader
     info = reader.GetDataInformation().GetBounds()
     volume = info[4] != info[5]
+    if info[2] == info[3]:
+        fail("this is a 1D run: draw it as a line chart (ParaView: Plot Data, or Plot Over Line)")
     if volume:
         source = Slice(registrationName="slice", Input=reader)
         source.SliceType = "Plane"
@@ -87,11 +98,16 @@ def main():
     else:
         ColorBy(display, ("POINTS", channel))
         lut = GetColorTransferFunction(channel)
-        lut.ApplyPreset(args.colormap, True)
+        if not lut.ApplyPreset(args.colormap, True):
+            fail(f"no colour map preset named '{args.colormap}'")
         bar = GetScalarBar(lut, view)
         bar.Title = channel
         bar.ComponentTitle = ""
         bar.TitleColor = bar.LabelColor = [0, 0, 0]
+        bar.WindowLocation = "Any Location"  # in the right margin the camera leaves free
+        bar.Orientation = "Vertical"
+        bar.Position = [0.86, 0.12]
+        bar.ScalarBarLength = 0.76
         display.SetScalarBarVisibility(view, True)
     label = Text(registrationName="time")
     label_display = Show(label, view)
@@ -102,14 +118,33 @@ def main():
     scene = GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     name = os.path.splitext(os.path.basename(xmf))[0]
+    if not rgb and not args.rescale:
+        # One colour range for the run: the union of the first and last snapshots' ranges.
+        lo, hi = float("inf"), float("-inf")
+        for t in (times[0], times[-1]):
+            source.UpdatePipeline(t)
+            a, b = source.PointData[channel].GetRange()
+            lo, hi = min(lo, a), max(hi, b)
+        lut.RescaleTransferFunction(lo, hi if hi > lo else lo + 1)
+        lut.AutomaticRescaleRangeMode = "Never"
+    # One camera for every frame, fitted to the grid (not to the label), so frames do not jump.
+    view.ResetCamera(info[0], info[1], info[2], info[3], info[4], info[5])
+    width, height = info[1] - info[0], info[3] - info[2]
+    margin = 0 if rgb else 0.2  # room on the right for the colour bar
+    scale = 0.55 * max(height, width * (1 + margin) * args.size[1] / args.size[0])
+    view.CameraParallelScale = scale
+    shift = margin / 2 * width * (1 + margin) / (1 + margin / 2)
+    cam = GetActiveCamera()
+    focal, position = list(cam.GetFocalPoint()), list(cam.GetPosition())
+    focal[0] += shift
+    position[0] += shift
+    cam.SetFocalPoint(focal)
+    cam.SetPosition(position)
     for i, t in enumerate(times):
-        scene.AnimationTime = t  # the time first, then the colour range of that step
+        scene.AnimationTime = t
         label.Text = f"{name}   t = {t:g}"
-        if not rgb:
+        if not rgb and args.rescale:
             display.RescaleTransferFunctionToDataRange(False, True)
-        view.ResetCamera(False)
-        # Fill the frame with the picture (a little margin for the label and the colour bar).
-        view.CameraParallelScale = 0.55 * max(info[3] - info[2], (info[1] - info[0]) * args.size[1] / args.size[0])
         SaveScreenshot(os.path.join(out, f"frame_{i:06d}.png"), view, ImageResolution=args.size)
     print(f"render.py: {len(times)} frames of '{channel}' in {out}")
 

@@ -16,6 +16,7 @@
 #include "propagon/config.hpp"
 #include "propagon/error.hpp"
 #include "propagon/input.hpp"
+#include "propagon/insitu.hpp"
 #include "propagon/interrupt.hpp"
 #include "propagon/kernel.hpp"
 #include "propagon/run.hpp"
@@ -108,7 +109,8 @@ int main(int argc, char** argv) {
              "Run 'propagon COMMAND --help' for the options of each command.");
   app.set_version_flag("--version", std::string("propagon ") + version_string + " (Kokkos " +
                                         std::to_string(KOKKOS_VERSION) + ", " +
-                                        Kokkos::DefaultExecutionSpace::name() + ")");
+                                        Kokkos::DefaultExecutionSpace::name() + "; Catalyst " +
+                                        (catalyst_module_path().empty() ? "off" : "on") + ")");
   app.require_subcommand(1);
 
   std::string config, output, restart;
@@ -265,6 +267,9 @@ int main(int argc, char** argv) {
     return exit_code::success;
   } catch (const ConfigError& e) {
     print_issues(e);
+    return exit_code::bad_input;
+  } catch (const StartError& e) {
+    fmt::print(stderr, "error: {}\nthe run stopped before its first step (its step 0 outputs may exist).\n", e.what());
     return exit_code::bad_input;
   } catch (const InputError& e) {
     fmt::print(stderr, "error: {}\nnothing was run or written.\n", e.what());

@@ -10,6 +10,7 @@
 #include <vtkDoubleArray.h>
 #include <vtkFloatArray.h>
 #include <vtkImageData.h>
+#include <vtkLogger.h>
 #include <vtkNew.h>
 #include <vtkPointData.h>
 #include <vtkPythonInterpreter.h>
@@ -31,16 +32,24 @@ namespace {
 // check every script first, in the same interpreter, and fail before any step.
 std::string script_check(const std::filesystem::path& script) {
   std::string code = R"PY(
-import ast, importlib
+import ast, importlib, os, sys
 _path = r"""@PATH@"""
 _input = "@INPUT@"
+# A script may import helper modules that live beside it.
+if os.path.dirname(_path) not in sys.path:
+    sys.path.insert(0, os.path.dirname(_path))
 _tree = ast.parse(open(_path).read(), _path)
-for _node in ast.walk(_tree):
+# Only the unconditional imports at the top level: an import in a try block or a function may be optional.
+for _node in _tree.body:
     if isinstance(_node, ast.Import):
         for _alias in _node.names:
             importlib.import_module(_alias.name)
     elif isinstance(_node, ast.ImportFrom) and _node.module and _node.level == 0:
         importlib.import_module(_node.module)
+_calls = {getattr(n.func, "id", getattr(n.func, "attr", None)) for n in ast.walk(_tree) if isinstance(n, ast.Call)}
+if _calls & {"CreateView", "SaveScreenshot", "Render", "GetActiveViewOrCreate"} and not os.environ.get("DISPLAY"):
+    raise RuntimeError(_path + " renders, and ParaView 5.11 renders only through X: no DISPLAY is set. Run propagon "
+                       "under xvfb-run -a -s '-screen 0 1280x1024x24' (or on a desktop).")
 _names = [kw.value.value for _node in ast.walk(_tree) if isinstance(_node, ast.Call)
           and getattr(_node.func, "id", getattr(_node.func, "attr", None)) == "TrivialProducer"
           for kw in _node.keywords if kw.arg == "registrationName" and isinstance(kw.value, ast.Constant)]
@@ -75,6 +84,10 @@ class CatalystAdaptor : public InSituAdaptor {
     for (const auto& c : setup.channels) channels += (channels.empty() ? "" : ",") + c;
     setenv("PROPAGON_CATALYST_OUTPUT", out.c_str(), 1);
     setenv("PROPAGON_CATALYST_CHANNELS", channels.c_str(), 1);
+    const std::string dims = fmt::format("{},{},{}", setup.grid.nx(), setup.grid.ny(), setup.grid.nz());
+    setenv("PROPAGON_CATALYST_DIMS", dims.c_str(), 1);  // x, y, z points: lets a script adapt to 1D/2D/3D
+    // ParaView's warnings about the first time step of a fresh producer are noise here.
+    vtkLogger::SetStderrVerbosity(vtkLogger::VERBOSITY_ERROR);
     if (!processor_->Initialize()) throw std::runtime_error("Catalyst: vtkCPProcessor::Initialize failed");
     for (const auto& script : setup.scripts) {
       if (vtkPythonInterpreter::RunSimpleString(script_check(script).c_str()) != 0)

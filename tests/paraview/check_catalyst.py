@@ -14,23 +14,22 @@ import h5py
 import numpy as np
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkIOImage import vtkPNGReader
-from vtkmodules.vtkIOXML import vtkXMLImageDataReader
+from vtkmodules.vtkIOXML import vtkXMLPImageDataReader
 
 kind, run = sys.argv[1], sys.argv[2]
 out = os.path.join(run, "catalyst")
 
 if kind == "vti":
-    files = sorted(glob.glob(os.path.join(out, "vti", "field_*.vti")))
-    assert files, f"no VTI extracts in {out}/vti"
+    files = sorted(glob.glob(os.path.join(out, "vti", "field_*.pvti")))
+    assert files, f"no image extracts in {out}/vti"
     checked = 0
     for f in files:
-        step = int(re.search(r"field_(\d+)\.vti$", f).group(1))
-        # The .vti is a multiblock index for the pieces; read the piece itself.
-        pieces = sorted(glob.glob(os.path.join(out, "vti", f"field_{step:06d}", "*.vti"))) or [f]
-        r = vtkXMLImageDataReader()
-        r.SetFileName(pieces[0])
+        step = int(re.search(r"field_(\d+)\.pvti$", f).group(1))
+        r = vtkXMLPImageDataReader()  # the file a user opens, pieces and all
+        r.SetFileName(f)
         r.Update()
         img = r.GetOutput()
+        pieces = [f]
         snap = os.path.join(run, "snapshots", f"step_{step:06d}.h5")
         if not os.path.exists(snap):
             continue  # Catalyst ran at a step without a snapshot

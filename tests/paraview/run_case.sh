@@ -9,21 +9,20 @@ source=$3
 here="$source/tests/paraview"
 work=$(mktemp -d /tmp/propagon_paraview_XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# xvfb-run -a starts its search for a free display at :99, and two runs at once can both pick it:
-# start each run's search at a display number of its own.
-# A server that another process takes down under us shows as "bad X server connection": one retry
-# on a fresh server tells that apart from a real failure.
+# A private X server per command. xvfb-run's display search and its authorisation files were seen to
+# fail when several ran at once; a server of our own on a free display number, without an
+# authorisation file (local clients only: -nolisten tcp), does not.
 xvfb() {
-  local attempt
-  for attempt in 1 2; do
-    if xvfb-run -a -n $((100 + ($$ + attempt * 37) % 800)) -s "-screen 0 1280x1024x24" "$@" 2> "$work/xvfb.err"; then
-      return 0
-    fi
-    grep -q "bad X server connection" "$work/xvfb.err" || { cat "$work/xvfb.err" >&2; return 1; }
-    echo "xvfb: the X server went away (attempt $attempt)" >&2
-  done
-  cat "$work/xvfb.err" >&2
-  return 1
+  local n=$((100 + $$ % 800))
+  while [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ]; do n=$((n + 1)); done
+  Xvfb ":$n" -screen 0 1280x1024x24 -nolisten tcp > "$work/xvfb-$n.log" 2>&1 &
+  local server=$!
+  for _ in $(seq 1 200); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.05; done
+  local rc=0
+  DISPLAY=":$n" "$@" || rc=$?
+  kill "$server" 2> /dev/null || true
+  wait "$server" 2> /dev/null || true
+  return $rc
 }
 expect_refusal() {  # exit 2, the message, and no output folder
   local message=$1
@@ -91,9 +90,36 @@ YAML
     expect_refusal "no TrivialProducer(registrationName='input')" "$propagon" "${base[@]}" --set "catalyst.scripts=[$work/name.py]"
     expect_refusal "No module named 'no_such_module'" "$propagon" "${base[@]}" --set "catalyst.scripts=[$work/import.py]"
     expect_refusal "script not found" "$propagon" "${base[@]}" --set "catalyst.scripts=[$work/missing.py]"
+    # png.py renders: without a display it is refused before anything is written.
+    expect_refusal "no DISPLAY is set" env -u DISPLAY "$propagon" "${base[@]}" --set "catalyst.scripts=[$source/scripts/catalyst/png.py]"
+    # png.py draws pictures: a 1D run is refused at its first frame (exit 2, before any step).
+    set +e
+    xvfb "$propagon" run "$source/configs/timeseries-1d.yaml" -q --no-progress -o "$work/line" --set propagation.steps=2 \
+      --set "catalyst.scripts=[$source/scripts/catalyst/png.py]" > "$work/line.txt" 2>&1
+    rc=$?
+    set -e
+    [ $rc -eq 2 ] && grep -q "png.py draws 2D and 3D grids" "$work/line.txt" || { echo "1D png.py: rc $rc"; cat "$work/line.txt"; exit 1; }
+    grep -q "before its first step" "$work/line.txt"
     # A build without Catalyst (no module) refuses a catalyst block with an explanation.
     expect_refusal "has no Catalyst support" env PROPAGON_CATALYST_MODULE= "$propagon" "${base[@]}" \
       --set "catalyst.scripts=[$source/scripts/catalyst/vti.py]"
+    ;;
+  catalyst_stop)
+    # SIGINT still finishes the step and writes the final snapshot while Catalyst runs.
+    "$propagon" run "$source/configs/volume-3d.yaml" -q --no-progress -o "$work/run" --set propagation.steps=1000000 \
+      --set output.every=1000000 --set "catalyst.scripts=[$source/scripts/catalyst/vti.py]" --set catalyst.every=1000000 \
+      2> "$work/err.txt" &
+    pid=$!
+    for _ in $(seq 1 200); do [ -e "$work/run/snapshots/step_000000.h5" ] && break; sleep 0.1; done
+    sleep 1
+    kill -INT $pid
+    set +e
+    wait $pid
+    rc=$?
+    set -e
+    [ $rc -eq 130 ] || { echo "expected exit 130, got $rc"; cat "$work/err.txt"; exit 1; }
+    grep -q "continue with:" "$work/err.txt"
+    [ "$(ls "$work/run/snapshots" | wc -l)" -eq 2 ] || { ls "$work/run/snapshots"; exit 1; }
     ;;
   *)
     echo "unknown case $case_name"
