@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh             build and run (what the quick start needs)
 #   scripts/install-deps.sh --paraview  also ParaView 5.11 with Catalyst, pvpython/pvbatch, Xvfb and
 #                                       ffmpeg, for the ParaView tests, render scripts and in situ
-#                                       visualisation (about 2 GB installed)
+#                                       visualisation (about 2 GB installed), and scipy and OpenCV
+#                                       for scripts/bench.py
 set -euo pipefail
 
 packages=(
@@ -17,7 +18,7 @@ packages=(
 )
 if [ "${1:-}" = "--paraview" ]; then
   packages+=(
-    paraview paraview-dev python3-paraview xvfb xauth ffmpeg python3-h5py
+    paraview paraview-dev python3-paraview xvfb xauth ffmpeg python3-h5py python3-scipy python3-opencv
     # what ParaView's CMake package needs to build a Catalyst adaptor on Debian
     libopenmpi-dev libglew-dev libnetcdf-dev libboost-dev libx11-dev libfreetype-dev libxml2-dev
   )

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Propagon against the tools a user would otherwise pick, on the same inputs in the same run.
+
+  /usr/bin/python3 scripts/bench.py [--sizes 2048 4096] [--quick]
+
+For each size: one 3x3 Gaussian step (float32, periodic boundaries) by
+  - Propagon's deterministic step (the Google Benchmark binary build/tests/propagon_bench),
+  - scipy.ndimage.convolve(mode="wrap"),
+  - OpenCV filter2D with the flipped kernel (it correlates), with its default border (reflect-101,
+    not periodic) and with a periodic border (copyMakeBorder WRAP + filter2D),
+and, for many steps at once, Propagon's spectral mode against a numpy FFT (spectrum x H^steps).
+It first checks that all of them compute the same field (Propagon through `propagon run` on an HDF5
+input), measures the machine's copy bandwidth (numpy, one read and one write), and prints
+throughput in Mpixel-steps/s, Propagon's ratio to each tool, and the share of the streaming bound
+(a step reads and writes 8 bytes per float32 pixel). Debian packages: python3-numpy python3-scipy
+python3-opencv python3-h5py. OPENBLAS_* variables do not matter here (no BLAS is used).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import cv2
+    import h5py
+    import numpy as np
+    from scipy import ndimage
+except ImportError as e:  # pragma: no cover
+    sys.exit(f"bench.py needs numpy, scipy, opencv and h5py from Debian ({e}); "
+             "apt-get install python3-scipy python3-opencv python3-h5py, and run /usr/bin/python3")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def gaussian3():
+    r2 = np.array([[2, 1, 2], [1, 0, 1], [2, 1, 2]], dtype=np.float64)
+    p = np.exp(-r2 / 2)
+    return p / p.sum()
+
+
+def best_time(f, repeat=5):
+    f()  # warm up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def copy_bandwidth(n=4096):
+    a = np.random.rand(n, n).astype(np.float32)
+    b = np.empty_like(a)
+    t = best_time(lambda: np.copyto(b, a), 7)
+    return 2 * a.nbytes / t  # bytes read + written per second
+
+
+def opencv_periodic(u, k):
+    padded = cv2.copyMakeBorder(u, 1, 1, 1, 1, cv2.BORDER_WRAP)
+    return cv2.filter2D(padded, -1, k[::-1, ::-1].copy(), borderType=cv2.BORDER_CONSTANT)[1:-1, 1:-1]
+
+
+def propagon_bench(binary, filt):
+    out = subprocess.run([binary, f"--benchmark_filter={filt}", "--benchmark_format=json", "--benchmark_min_time=0.3"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
+    runs = json.loads(out.stdout)["benchmarks"]
+    if not runs:
+        sys.exit(f"bench.py: {binary} has no benchmark matching {filt}")
+    return runs[0]["pixel_steps_per_s"]
+
+
+def check_agreement(propagon, n, work):
+    """One step of every tool on the same random field; returns the largest relative difference."""
+    rng = np.random.default_rng(1)
+    u = rng.random((n, n))
+    p = gaussian3()
+    with h5py.File(os.path.join(work, "u.h5"), "w") as f:
+        f["u"] = u
+    cfg = os.path.join(work, "agree.yaml")
+    with open(cfg, "w") as f:
+        f.write("name: agree\ninput: {hdf5: {file: u.h5, dataset: /u}}\nkernel: {preset: gaussian, sigma: 1}\n"
+                "propagation: {steps: 1, boundary: periodic, precision: float64}\noutput: {every: 1}\n")
+    subprocess.run([propagon, "run", cfg, "-q", "--no-progress", "-o", os.path.join(work, "agree")], check=True)
+    with h5py.File(os.path.join(work, "agree", "snapshots", "step_000001.h5")) as f:
+        ours = f["fields/u"][...]
+    ref = ndimage.convolve(u, p, mode="wrap")
+    fft = np.fft.irfft2(np.fft.rfft2(u) * np.fft.rfft2(np.roll(np.pad(p, ((0, n - 3), (0, n - 3))), (-1, -1), (0, 1))), s=u.shape)
+    others = {"propagon": ours, "opencv (periodic)": opencv_periodic(u, p), "numpy fft": fft}
+    worst = {name: float(np.abs(v - ref).max() / np.abs(ref).max()) for name, v in others.items()}
+    return worst
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2048, 4096], help="n of the n x n fields (512, 2048, 4096)")
+    ap.add_argument("--spectral-steps", type=int, default=1000)
+    ap.add_argument("--quick", action="store_true", help="512 x 512 only, for a smoke test")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="the build folder")
+    args = ap.parse_args()
+    sizes = [512] if args.quick else args.sizes
+    propagon = os.path.join(args.build, "propagon")
+    bench = os.path.join(args.build, "tests", "propagon_bench")
+    for exe in (propagon, bench):
+        if not os.path.exists(exe):
+            sys.exit(f"bench.py: {exe} is missing; build with scripts/build.sh")
+
+    with tempfile.TemporaryDirectory() as work:
+        agreement = check_agreement(propagon, 64, work)
+    print("agreement with scipy.ndimage.convolve(mode='wrap'), one step, largest relative difference:")
+    for name, d in agreement.items():
+        print(f"  {name:<18} {d:.2e}")
+    if max(agreement.values()) > 1e-12:
+        sys.exit("bench.py: the tools disagree; not timing them")
+
+    bandwidth = copy_bandwidth(2048 if args.quick else 4096)
+    bound = bandwidth / 8  # pixel-steps/s if a step only streamed 8 bytes per pixel
+    print(f"\ncopy bandwidth (numpy, read + write): {bandwidth / 1e9:.2f} GB/s -> streaming bound {bound / 1e6:.0f} Mpixel-steps/s")
+    rows = []
+    p = gaussian3().astype(np.float32)
+    for n in sizes:
+        u = np.random.default_rng(2).random((n, n), dtype=np.float32)
+        ours = propagon_bench(bench, f"BM_DeterministicStep<float>/n:{n}/k:3/rank:2/boundary:0$")
+        tools = {
+            "scipy.ndimage.convolve wrap": n * n / best_time(lambda: ndimage.convolve(u, p, mode="wrap"), 3),
+            "OpenCV filter2D (reflect-101)": n * n / best_time(lambda: cv2.filter2D(u, -1, p[::-1, ::-1].copy())),
+            "OpenCV filter2D periodic": n * n / best_time(lambda: opencv_periodic(u, p)),
+        }
+        rows.append((f"{n}x{n} one step", ours, tools))
+    # Many steps at once: Propagon's spectral mode against numpy's FFT route (1024^2).
+    n, steps = 1024, args.spectral_steps
+    u = np.random.default_rng(3).random((n, n), dtype=np.float32)
+    h = np.fft.rfft2(np.roll(np.pad(gaussian3(), ((0, n - 3), (0, n - 3))), (-1, -1), (0, 1)))
+
+    def numpy_fft():
+        return np.fft.irfft2(np.fft.rfft2(u) * h ** steps, s=u.shape)
+
+    ours = propagon_bench(bench, f"BM_SpectralSteps/n:{n}/steps:{steps}$") if steps == 1000 else float("nan")
+    rows.append((f"{n}x{n}, {steps} steps", ours, {"numpy FFT (spectrum x H^n)": n * n * steps / best_time(numpy_fft, 3)}))
+
+    print(f"\n{'case':<22} {'tool':<32} {'Mpix-steps/s':>13} {'propagon / tool':>16}")
+    for case, ours, tools in rows:
+        share = f"  ({100 * ours / bound:.0f}% of the streaming bound)" if "one step" in case else ""
+        print(f"{case:<22} {'propagon':<32} {ours / 1e6:>13.1f} {'':>16}{share}")
+        for name, rate in tools.items():
+            print(f"{'':<22} {name:<32} {rate / 1e6:>13.1f} {ours / rate:>15.2f}x")
+
+
+if __name__ == "__main__":
+    main()
