@@ -43,11 +43,12 @@ CellScatter make_cell_scatter(const Grid& grid, const Propagator& p, Boundary bo
   // where sampling is cheapest, and it needs no draw at all.
   const auto top = std::max_element(used.begin(), used.end(), [&](int a, int b) { return p.weights[a] < p.weights[b]; });
   std::rotate(top, top + 1, used.end());
-  std::vector<double> conditional(used.size()), cumulative(used.size());
+  std::vector<BinomialP> conditional(used.size());
+  std::vector<double> cumulative(used.size());
   double tail = 0.0;
   for (std::size_t j = used.size(); j-- > 0;) {
     tail += p.weights[used[j]];
-    conditional[j] = std::min(1.0, p.weights[used[j]] / tail);
+    conditional[j] = BinomialP::of(std::min(1.0, p.weights[used[j]] / tail));
   }
   double run = 0.0;
   for (std::size_t j = 0; j < used.size(); ++j) cumulative[j] = (run += p.weights[used[j]]);

@@ -24,11 +24,20 @@ KOKKOS_INLINE_FUNCTION double stirling_tail(double k) {
   return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - 1.0 / 1680 / n2) / n2) / n2) / (k + 1);
 }
 
+/// 1/x for the first terms of the inversion recurrence: a division is the slowest step of its loop.
+KOKKOS_INLINE_FUNCTION double reciprocal(std::uint64_t x) {
+  constexpr double table[17] = {0,        1.0,      1.0 / 2,  1.0 / 3,  1.0 / 4,  1.0 / 5,
+                                1.0 / 6,  1.0 / 7,  1.0 / 8,  1.0 / 9,  1.0 / 10, 1.0 / 11,
+                                1.0 / 12, 1.0 / 13, 1.0 / 14, 1.0 / 15, 1.0 / 16};
+  return x < 17 ? table[x] : 1.0 / double(x);
+}
+
+/// Inversion with log(1 - p) and p / (1 - p) given (they depend on p only).
 template <class Stream>
-KOKKOS_INLINE_FUNCTION std::uint64_t inversion(std::uint64_t n, double p, Stream& rng) {
+KOKKOS_INLINE_FUNCTION std::uint64_t inversion(std::uint64_t n, double log_q, double s, Stream& rng) {
   // P(0) = q^n, P(x+1) = P(x) * (n - x)/(x + 1) * p/q. n*p < 10 keeps q^n above e^-10.5.
-  const double q = 1.0 - p, s = p / q, a = (double(n) + 1) * s;
-  const double r0 = kmath::exp(double(n) * kmath::log1p(-p));
+  const double a = (double(n) + 1) * s;
+  const double r0 = kmath::exp(double(n) * log_q);
   while (true) {
     double u = rng.uniform(), r = r0;
     std::uint64_t x = 0;
@@ -40,7 +49,7 @@ KOKKOS_INLINE_FUNCTION std::uint64_t inversion(std::uint64_t n, double p, Stream
         ok = false;
         break;
       }
-      r *= a / double(x) - s;
+      r *= a * reciprocal(x) - s;
     }
     if (ok) return x;
   }
@@ -115,14 +124,44 @@ KOKKOS_INLINE_FUNCTION std::uint64_t btrd(std::uint64_t n_int, double p, Stream&
 
 }  // namespace binomial_detail
 
+/// What a binomial draw needs of p alone, computed once where p is fixed (the multinomial's
+/// conditional probabilities): p, and for the inversion method log(1 - p') and p' / (1 - p') with
+/// p' = min(p, 1 - p).
+struct BinomialP {
+  double p = 0, pp = 0, log_q = 0, s = 0;
+  bool flip = false;
+  static BinomialP of(double p) {
+    BinomialP b;
+    b.p = p;
+    b.flip = p > 0.5;  // both methods want p <= 1/2
+    b.pp = b.flip ? 1 - p : p;
+    if (b.pp > 0 && b.pp < 1) {
+      b.log_q = std::log1p(-b.pp);
+      b.s = b.pp / (1 - b.pp);
+    }
+    return b;
+  }
+};
+
+/// A Binomial(n, p) variate for a prepared p.
+template <class Stream>
+KOKKOS_INLINE_FUNCTION std::uint64_t sample_binomial(std::uint64_t n, const BinomialP& b, Stream& rng) {
+  if (n == 0 || !(b.p > 0)) return 0;
+  if (b.p >= 1) return n;
+  const std::uint64_t k = double(n) * b.pp < 10 ? binomial_detail::inversion(n, b.log_q, b.s, rng)
+                                                : binomial_detail::btrd(n, b.pp, rng);
+  return b.flip ? n - k : k;
+}
+
 /// A Binomial(n, p) variate. p outside [0, 1] is clamped.
 template <class Stream>
 KOKKOS_INLINE_FUNCTION std::uint64_t sample_binomial(std::uint64_t n, double p, Stream& rng) {
   if (n == 0 || !(p > 0)) return 0;
   if (p >= 1) return n;
-  const bool flip = p > 0.5;  // both methods want p <= 1/2
+  const bool flip = p > 0.5;
   const double pp = flip ? 1 - p : p;
-  const std::uint64_t k = double(n) * pp < 10 ? binomial_detail::inversion(n, pp, rng) : binomial_detail::btrd(n, pp, rng);
+  const std::uint64_t k = double(n) * pp < 10 ? binomial_detail::inversion(n, kmath::log1p(-pp), pp / (1 - pp), rng)
+                                              : binomial_detail::btrd(n, pp, rng);
   return flip ? n - k : k;
 }
 

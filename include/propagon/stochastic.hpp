@@ -32,7 +32,7 @@ struct CellScatter {
   int n_offsets = 0;  ///< offsets with P > 0, the most probable one last
   Kokkos::View<int*> offset_index;        ///< c * ky * kx + a * kx + b of each used offset
   Kokkos::View<int*> offset_c, offset_a, offset_b;  ///< the same split per axis (no division per draw)
-  Kokkos::View<double*> conditional;      ///< P_j / sum_{i >= j} P_i (multinomial)
+  Kokkos::View<BinomialP*> conditional;   ///< P_j / sum_{i >= j} P_i, prepared for sampling (multinomial)
   Kokkos::View<double*> cumulative;       ///< sum_{i <= j} P_i (collapse)
   Kokkos::View<std::int64_t*> tz, ty, tx;  ///< per axis: map_index(s + j - r) for source s, tap j; -1 = gone
 
