@@ -290,3 +290,15 @@ TEST(Stochastic, RawFiltersAndNegativeInputAreRefused) {
   const RunDescription d = run_of("input: {synthetic: {shape: [5, 5], pattern: uniform, value: -1}}\npropagation: {mode: collapse}\n");
   EXPECT_THROW(make_solver(d, load_initial_state(d)), InputError);
 }
+
+TEST(Binomial, PreparedProbabilitiesDrawTheSameNumbers) {
+  // The multinomial uses the prepared form; the chi-square tests above use the plain one.
+  for (double p : {0.01, 0.111, 0.3, 0.5, 0.62, 0.97})
+    for (std::uint64_t n : {1u, 7u, 60u, 255u, 5000u}) {
+      const BinomialP prepared = BinomialP::of(p);
+      for (std::uint64_t i = 0; i < 200; ++i) {
+        TestStream a(77, i), b(77, i);
+        ASSERT_EQ(sample_binomial(n, p, a), sample_binomial(n, prepared, b)) << "n " << n << " p " << p;
+      }
+    }
+}
