@@ -40,6 +40,13 @@ struct StepState {
   const std::vector<double>& absorbed;  ///< cumulative, per channel
   const Solver& solver;
   bool final;  ///< the last step of this process (end of the run, or a requested stop)
+
+  /// The solver's arrays on the host, copied once per step however many observers ask.
+  const HostArrays& arrays() const {
+    if (!host) host = solver.host_arrays();
+    return *host;
+  }
+  mutable std::unique_ptr<HostArrays> host;
 };
 
 class Observer {
@@ -80,10 +87,10 @@ class SnapshotObserver : public Observer {
   }
   void observe(const StepState& s) override {
     if (!(s.step % run_.output_every == 0 || s.step == run_.steps || s.final)) return;
-    const auto arrays = s.solver.host_arrays();
+    const HostArrays& arrays = s.arrays();
     const std::string name = L::file_name(s.step);
     last_ = run_.output_dir / L::snapshots_dir / name;
-    write_snapshot(last_, header_for(run_, s.step), grid_, arrays->channels(), run_.propagator, run_.effective_yaml);
+    write_snapshot(last_, header_for(run_, s.step), grid_, arrays.channels(), run_.propagator, run_.effective_yaml);
     xdmf_.add(s.step, s.time, std::string(L::snapshots_dir) + "/" + name);
     ++count_;
     if (run_.output_png && previewable(grid_)) {
@@ -95,14 +102,14 @@ class SnapshotObserver : public Observer {
       }
       const fs::path png = run_.output_dir / "previews" / (name.substr(0, name.size() - 3) + ".png");
       std::vector<std::string> names;
-      for (const auto& c : arrays->channels()) names.push_back(c.name);
+      for (const auto& c : arrays.channels()) names.push_back(c.name);
       if (run_.precision == Precision::float32) {
         std::vector<const float*> ptrs;
-        for (const auto& c : arrays->channels()) ptrs.push_back(static_cast<const float*>(c.field));
+        for (const auto& c : arrays.channels()) ptrs.push_back(static_cast<const float*>(c.field));
         write_preview<float>(png, grid_, names, ptrs, lo, hi);
       } else {
         std::vector<const double*> ptrs;
-        for (const auto& c : arrays->channels()) ptrs.push_back(static_cast<const double*>(c.field));
+        for (const auto& c : arrays.channels()) ptrs.push_back(static_cast<const double*>(c.field));
         write_preview<double>(png, grid_, names, ptrs, lo, hi);
       }
     }
@@ -143,13 +150,12 @@ class CatalystObserver : public Observer {
       : run_(run), grid_(grid), adaptor_(std::move(adaptor)) {}
   void observe(const StepState& s) override {
     if (!(s.step % run_.catalyst_every == 0 || s.final)) return;
-    const auto arrays = s.solver.host_arrays();
     InSituFrame f;
     f.step = s.step;
     f.time = s.time;
     f.grid = grid_;
     f.float32 = run_.precision == Precision::float32;
-    f.channels = &arrays->channels();
+    f.channels = &s.arrays().channels();
     try {
       adaptor_->execute(f);
     } catch (const std::runtime_error& e) {
@@ -363,7 +369,7 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
   auto notify = [&](std::int64_t step, const std::vector<FieldStats>& stats, bool final) {
     Kokkos::Profiling::pushRegion("propagon::observers");
     const std::vector<double> absorbed = solver->absorbed();
-    const StepState state{step, double(step) * run.dt, stats, absorbed, *solver, final};
+    const StepState state{step, double(step) * run.dt, stats, absorbed, *solver, final, nullptr};
     for (auto& o : observers) o->observe(state);
     progress_ptr->observe(state);
     Kokkos::Profiling::popRegion();

@@ -267,7 +267,10 @@ double DeterministicStep<T>::leaving_mass(const FieldView<T>& in) const {
   const int kz = extent_[0], ky = extent_[1], kx = extent_[2];
   const int rz = kz / 2, ry = ky / 2, rx = kx / 2;
   // Per-row partial sums, added on the host in row order: the total does not depend on threads.
-  Kokkos::View<double*> per_row("leaving_per_row", grid_.rows());
+  // The buffer is made once, not at every step.
+  if (leaving_per_row_.extent(0) != static_cast<std::size_t>(grid_.rows()))
+    leaving_per_row_ = Kokkos::View<double*>("leaving_per_row", grid_.rows());
+  const auto per_row = leaving_per_row_;
   Kokkos::parallel_for(
       "propagon::leaving_mass", Kokkos::RangePolicy<>(0, grid_.rows()), KOKKOS_LAMBDA(const std::int64_t row) {
         const std::int64_t z = row / ny, y = row - (row / ny) * ny;

@@ -57,6 +57,7 @@ class DeterministicStep {
   DeviceAxis z_, y_, x_;
   Kokkos::View<std::int64_t*> edge_columns_;  ///< x outside the interior band
   std::int64_t n_edge_columns_ = 0;
+  mutable Kokkos::View<double*> leaving_per_row_;  ///< workspace of leaving_mass()
 };
 
 extern template class DeterministicStep<float>;
