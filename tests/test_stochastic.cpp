@@ -84,6 +84,25 @@ std::vector<Count> counts_of(const Solver& s, std::size_t channel = 0, std::size
 
 Count total(const std::vector<Count>& v) { return std::accumulate(v.begin(), v.end(), Count(0)); }
 
+// Mean and unbiased variance over cells, and the counts of one uniform field after a single step.
+std::pair<double, double> mean_and_variance(const std::vector<Count>& c) {
+  double mean = 0, var = 0;
+  for (Count k : c) mean += double(k);
+  mean /= double(c.size());
+  for (Count k : c) var += (double(k) - mean) * (double(k) - mean);
+  return {mean, var / double(c.size() - 1)};
+}
+
+std::vector<Count> one_step_of_uniform(const char* mode, std::int64_t n) {
+  const RunDescription d = run_of(fmt::format("input: {{synthetic: {{shape: [{0}, {0}], pattern: uniform, value: 1}}}}\n"
+                                              "kernel: {{preset: box}}\npropagation: {{mode: {1}, boundary: periodic, "
+                                              "particles_per_unit: 1000}}\n",
+                                              n, mode));
+  auto solver = make_solver(d, load_initial_state(d));
+  solver->advance(1);
+  return counts_of(*solver, 0, static_cast<std::size_t>(n * n));
+}
+
 }  // namespace
 
 TEST(Binomial, StirlingTableMatchesLgamma) {
@@ -157,34 +176,15 @@ TEST(Stochastic, ExtremePropagatorsNeverMakeNegativeCounts) {
 }
 
 TEST(Stochastic, OneStepFromAUniformFieldHasTheMultinomialVariance) {
-  const RunDescription d = run_of("input: {synthetic: {shape: [256, 256], pattern: uniform, value: 1}}\nkernel: {preset: box}\n"
-                                  "propagation: {mode: stochastic, boundary: periodic, particles_per_unit: 1000}\n");
-  auto solver = make_solver(d, load_initial_state(d));
-  solver->advance(1);
-  const auto c = counts_of(*solver, 0, 256 * 256);
-  const double n = double(c.size());
-  double mean = 0, var = 0;
-  for (Count k : c) mean += double(k);
-  mean /= n;
+  const auto [mean, var] = mean_and_variance(one_step_of_uniform("stochastic", 256));
   EXPECT_EQ(mean, 1000.0);  // exactly: the total is conserved
-  for (Count k : c) var += (double(k) - mean) * (double(k) - mean);
-  var /= (n - 1);
   const double expected = 1000.0 * 8.0 / 9.0;  // n * sum P(1 - P) = n * 9 * (1/9)(8/9)
   EXPECT_NEAR(var / expected, 1.0, 0.11) << var;
   EXPECT_NEAR(var / expected, 1.0, 0.03) << var;  // the 256^2 cells pin it far closer than the 11% asked
 }
 
 TEST(Stochastic, CollapseHasTheMeanButALargerVariance) {
-  const RunDescription d = run_of("input: {synthetic: {shape: [128, 128], pattern: uniform, value: 1}}\nkernel: {preset: box}\n"
-                                  "propagation: {mode: collapse, boundary: periodic, particles_per_unit: 1000}\n");
-  auto solver = make_solver(d, load_initial_state(d));
-  solver->advance(1);
-  const auto c = counts_of(*solver, 0, 128 * 128);
-  double mean = 0, var = 0;
-  for (Count k : c) mean += double(k);
-  mean /= double(c.size());
-  for (Count k : c) var += (double(k) - mean) * (double(k) - mean);
-  var /= double(c.size() - 1);
+  const auto [mean, var] = mean_and_variance(one_step_of_uniform("collapse", 128));
   EXPECT_EQ(mean, 1000.0);
   // Each target receives whole cells of 1000 with probability 1/9 from each of 9 sources:
   // variance 9 * 1000^2 * (1/9)(8/9) = 888889, a thousand times the multinomial 888.9.
