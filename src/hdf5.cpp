@@ -255,19 +255,4 @@ std::string dataset_type_name(hid_t dataset) {
   }
 }
 
-namespace {
-herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* out) {
-  static_cast<std::vector<std::string>*>(out)->emplace_back(name);
-  return 0;
-}
-}  // namespace
-
-std::vector<std::string> group_members(hid_t loc, const std::string& group) {
-  std::vector<std::string> names;
-  if (!exists(loc, group)) return names;
-  Handle g = check(H5Gopen2(loc, group.c_str(), H5P_DEFAULT), H5Gclose, "cannot open group " + group);
-  H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name, &names);
-  return names;
-}
-
 }  // namespace propagon::h5

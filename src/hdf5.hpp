@@ -95,7 +95,5 @@ std::vector<float> read_dataset_as_float(hid_t dataset);
 std::string read_string_dataset(hid_t loc, const std::string& name);
 /// "float32", "float64", "uint32", ... for messages and checks.
 std::string dataset_type_name(hid_t dataset);
-/// Names of the members of a group, in creation-independent (alphabetical) order.
-std::vector<std::string> group_members(hid_t loc, const std::string& group);
 
 }  // namespace propagon::h5

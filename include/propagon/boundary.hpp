@@ -17,8 +17,6 @@ std::optional<Boundary> parse_boundary(std::string_view name);
 const char* boundary_name(Boundary b);
 /// Every accepted spelling, for error messages.
 const char* boundary_choices();
-/// True where the total mass is conserved by construction.
-inline bool conserves_mass(Boundary b) { return b != Boundary::absorb; }
 
 /// Index that content pushed to `target` lands on, on an axis of `n` cells, or -1 when it leaves
 /// the grid (absorb). Folds and wraps repeatedly, so kernels wider than the grid are fine.

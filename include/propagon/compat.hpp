@@ -14,16 +14,6 @@ inline void fence([[maybe_unused]] const char* label) {
 #endif
 }
 
-/// Uninitialised host mirror of a device view (the data is about to be overwritten).
-template <class View>
-auto host_mirror_for_overwrite(const View& v) {
-#if KOKKOS_VERSION >= 40000
-  return Kokkos::create_mirror_view(Kokkos::WithoutInitializing, v);
-#else
-  return Kokkos::create_mirror_view(v);
-#endif
-}
-
 /// The thread-count flag differs between major versions.
 inline const char* threads_flag() {
 #if KOKKOS_VERSION >= 40000
