@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 
 #include "propagon/compat.hpp"
 #include "propagon/error.hpp"
@@ -40,9 +41,11 @@ struct StepState {
   const std::vector<double>& absorbed;  ///< cumulative, per channel
   const Solver& solver;
   bool final;  ///< the last step of this process (end of the run, or a requested stop)
+  bool current;  ///< the solver's arrays are this step's (not so inside a group of fused steps)
 
   /// The solver's arrays on the host, copied once per step however many observers ask.
   const HostArrays& arrays() const {
+    if (!current) throw std::logic_error("arrays asked for inside a group of fused steps");
     if (!host) host = solver.host_arrays();
     return *host;
   }
@@ -366,10 +369,11 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
   auto progress_observer = std::make_unique<ProgressObserver>(progress);
   ProgressObserver* progress_ptr = progress_observer.get();
 
-  auto notify = [&](std::int64_t step, const std::vector<FieldStats>& stats, bool final) {
+  // `current`: the solver holds this step's arrays (false for the inner steps of a fused group).
+  auto notify = [&](std::int64_t step, const std::vector<FieldStats>& stats, bool final, bool current) {
     Kokkos::Profiling::pushRegion("propagon::observers");
     const std::vector<double> absorbed = solver->absorbed();
-    const StepState state{step, double(step) * run.dt, stats, absorbed, *solver, final, nullptr};
+    const StepState state{step, double(step) * run.dt, stats, absorbed, *solver, final, current, nullptr};
     for (auto& o : observers) o->observe(state);
     progress_ptr->observe(state);
     Kokkos::Profiling::popRegion();
@@ -378,31 +382,42 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
   RunSummary summary;
   std::vector<FieldStats> stats = solver->stats();
   for (std::size_t c = 0; c < initial.channels.size(); ++c) summary.channels.push_back({initial.channels[c], stats[c].mass, 0, 0});
-  if (first == 0 || !same_folder) notify(first, stats, run.steps == first);
-  // Every step, except for a solver that jumps (spectral): only the steps an observer needs.
-  auto next_step = [&](std::int64_t s) {
-    if (!solver->jumps()) return s + 1;
+  if (first == 0 || !same_folder) notify(first, stats, run.steps == first, true);
+  // Steps may be fused (temporal blocking) between the steps at which an observer needs the
+  // arrays: snapshot steps, Catalyst steps and the last step. History and progress see every step.
+  auto next_observed = [&](std::int64_t s) {
     std::int64_t n = (s / run.output_every + 1) * run.output_every;
     if (!run.catalyst_scripts.empty()) n = std::min(n, (s / run.catalyst_every + 1) * run.catalyst_every);
     return std::min(n, run.steps);
   };
   std::int64_t step = first;
+  std::vector<std::vector<FieldStats>> fused_stats;
   while (step < run.steps) {
-    step = next_step(step);
     Kokkos::Profiling::pushRegion("propagon::step");
-    solver->advance(step);
+    std::int64_t taken = 1;
+    if (solver->jumps()) {
+      step = next_observed(step);
+      solver->advance(step);
+      fused_stats.assign(1, solver->stats());
+    } else {
+      taken = solver->advance_fused(step + 1, next_observed(step) - step, fused_stats);
+    }
     Kokkos::Profiling::popRegion();
-    Kokkos::Profiling::pushRegion("propagon::stats");
-    stats = solver->stats();
-    Kokkos::Profiling::popRegion();
-    for (std::size_t c = 0; c < stats.size(); ++c)
-      if (!stats[c].finite)
-        throw RunError(fmt::format("channel '{}' became NaN or infinite at step {}: this raw filter (normalize: none) "
-                                   "amplifies the field at every step until it overflows; use fewer steps, or "
-                                   "normalize: softmax or sum for a propagator",
-                                   initial.channels[c], step));
+    const std::int64_t group_first = solver->jumps() ? step : step + 1;
     summary.stopped_by_signal = stop_signal();
-    notify(step, stats, step == run.steps || summary.stopped_by_signal != 0);
+    for (std::int64_t i = 0; i < taken; ++i) {
+      const std::int64_t s_i = group_first + i;
+      stats = fused_stats[static_cast<std::size_t>(i)];
+      for (std::size_t c = 0; c < stats.size(); ++c)
+        if (!stats[c].finite)
+          throw RunError(fmt::format("channel '{}' became NaN or infinite at step {}: this raw filter (normalize: none) "
+                                     "amplifies the field at every step until it overflows; use fewer steps, or "
+                                     "normalize: softmax or sum for a propagator",
+                                     initial.channels[c], s_i));
+      const bool last = i + 1 == taken;
+      notify(s_i, stats, last && (s_i == run.steps || summary.stopped_by_signal != 0), last);
+    }
+    step = group_first + taken - 1;
     if (summary.stopped_by_signal) break;
   }
   for (auto& o : observers) o->finish();

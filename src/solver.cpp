@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <optional>
 
 #include "propagon/error.hpp"
+#include "propagon/separable_step.hpp"
 #include "propagon/spectral.hpp"
 #include "propagon/stencil.hpp"
 #include "propagon/stochastic.hpp"
@@ -33,16 +35,34 @@ class DeterministicSolver : public Solver {
       : grid_(initial.grid), boundary_(run.boundary), stepper_(initial.grid, run.propagator, run.boundary),
         scratch_(Kokkos::view_alloc("scratch", Kokkos::WithoutInitializing), static_cast<std::size_t>(initial.grid.cells())),
         absorbed_(initial.channels.size(), 0.0) {
+    if (SeparableStep<T>::usable(initial.grid, run.propagator))
+      separable_.emplace(initial.grid, run.propagator, run.boundary);
     // One scratch buffer shared by all channels: channels step one after another and swap.
     for (std::size_t c = 0; c < initial.channels.size(); ++c)
       fields_.push_back(make_field<T>(initial.channels[c], initial.values[c]));
   }
-  void advance(std::int64_t) override {
+  void advance(std::int64_t step) override {
+    std::vector<std::vector<FieldStats>> unused;
+    advance_fused(step, 1, unused);
+  }
+  std::int64_t advance_fused(std::int64_t, std::int64_t max_steps, std::vector<std::vector<FieldStats>>& stats) override {
+    // The separable path fuses steps and takes the statistics on the way; the general stencil
+    // takes one step, and the statistics are a pass of their own.
+    const std::int64_t n = separable_ ? std::min<std::int64_t>(max_steps, separable_->max_fused_steps()) : 1;
+    stats.assign(static_cast<std::size_t>(n), std::vector<FieldStats>(fields_.size()));
+    std::vector<FieldStats> per_step;
     for (std::size_t c = 0; c < fields_.size(); ++c) {
       if (boundary_ == Boundary::absorb) absorbed_[c] += stepper_.leaving_mass(fields_[c].values);
-      stepper_.apply(fields_[c].values, scratch_);
+      if (separable_) {
+        separable_->apply(fields_[c].values, scratch_, static_cast<int>(n), &per_step);
+        for (std::int64_t i = 0; i < n; ++i) stats[i][c] = per_step[i];
+      } else {
+        stepper_.apply(fields_[c].values, scratch_);
+      }
       std::swap(fields_[c].values, scratch_);
+      if (!separable_) stats[0][c] = field_stats<T>(fields_[c].values, grid_);
     }
+    return n;
   }
   std::vector<FieldStats> stats() const override {
     std::vector<FieldStats> s;
@@ -77,6 +97,7 @@ class DeterministicSolver : public Solver {
   Grid grid_;
   Boundary boundary_;
   DeterministicStep<T> stepper_;
+  std::optional<SeparableStep<T>> separable_;  ///< for separable propagators on the host
   std::vector<Field<T>> fields_;
   FieldView<T> scratch_;
   std::vector<double> absorbed_;

@@ -2,6 +2,7 @@
 // Small helpers shared by the tests: run the real solver on host vectors, and an independent
 // scatter (push) reference built directly from the conventions, cell by cell.
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "propagon/boundary.hpp"
@@ -48,6 +49,15 @@ inline std::vector<double> scatter_reference(const Grid& g, const Propagator& p,
             }
       }
   return out;
+}
+
+/// n values uniform in [0, 1), reproducible from the seed.
+inline std::vector<double> random_field(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uni(0, 1);
+  std::vector<double> u(n);
+  for (double& v : u) v = uni(rng);
+  return u;
 }
 
 inline double sum(const std::vector<double>& v) {

@@ -27,13 +27,6 @@ std::vector<double> spectral(const Grid& g, const Propagator& p, const std::vect
   return std::vector<double>(out.begin(), out.end());
 }
 
-std::vector<double> random_field(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> uni(0, 1);
-  std::vector<double> u(n);
-  for (double& v : u) v = uni(rng);
-  return u;
-}
 }  // namespace
 
 TEST(Spectral, MatchesTheDirectPathInEveryRank) {

@@ -26,6 +26,15 @@ class Solver {
   virtual ~Solver() = default;
   /// Advances the state from step - 1 to step.
   virtual void advance(std::int64_t step) = 0;
+  /// Advances from first_step - 1 by up to max_steps steps at once when the solver can fuse them
+  /// (temporal blocking), and returns how many it took (at least 1). `stats` receives the
+  /// statistics after each of those steps. The default takes one step.
+  virtual std::int64_t advance_fused(std::int64_t first_step, std::int64_t max_steps, std::vector<std::vector<FieldStats>>& stats) {
+    (void)max_steps;
+    advance(first_step);
+    stats.assign(1, this->stats());
+    return 1;
+  }
   /// Statistics of the concentration (replicate 0 in the stochastic modes).
   virtual std::vector<FieldStats> stats() const = 0;
   /// Cumulative mass removed by absorbing walls, per channel (replicate 0).

@@ -1,0 +1,306 @@
+#include "propagon/separable_step.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "propagon/stencil.hpp"
+#include "row_stats.hpp"
+#include "stream_store.hpp"
+
+namespace propagon {
+
+std::optional<SeparableFactors> separable_factors(const Propagator& p) {
+  if (p.extent[0] != 1 || !p.is_probability()) return std::nullopt;
+  const int ky = p.extent[1], kx = p.extent[2];
+  SeparableFactors f;
+  f.py.assign(static_cast<std::size_t>(ky), 0.0);
+  f.px.assign(static_cast<std::size_t>(kx), 0.0);
+  double largest = 0.0;
+  for (int a = 0; a < ky; ++a)
+    for (int b = 0; b < kx; ++b) {
+      f.py[a] += p.at(0, a, b);  // the marginals of a product distribution are its factors
+      f.px[b] += p.at(0, a, b);
+      largest = std::max(largest, p.at(0, a, b));
+    }
+  for (int a = 0; a < ky; ++a)
+    for (int b = 0; b < kx; ++b)
+      if (std::abs(p.at(0, a, b) - f.py[a] * f.px[b]) > 1e-12 * largest) return std::nullopt;
+  return f;
+}
+
+namespace {
+
+// Only 512 KiB of L2 per core are assumed; the rings of the fused steps take at most this much.
+constexpr std::size_t ring_budget_bytes = 384 * 1024;
+constexpr int most_fused_steps = 8;
+
+std::int64_t wrap(std::int64_t t, std::int64_t n) {
+  const std::int64_t m = t % n;
+  return m < 0 ? m + n : m;
+}
+
+// o = c + sum over taps a != centre of w[a] * (s[a] - c): the flux form of one 1D pass across rows,
+// for a row whose every tap has exactly its direct source row. K > 0 unrolls the taps.
+template <int K, class T>
+void vertical_direct(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT c, const T* const* s, const T* w, int k_runtime,
+                     std::int64_t nx) {
+  constexpr bool fixed = K > 0;
+  const int k = fixed ? K : k_runtime, r = k / 2;
+  if constexpr (fixed) {
+    T wk[K];
+    const T* sk[K];
+    for (int a = 0; a < K; ++a) wk[a] = w[a], sk[a] = s[a];
+    for (std::int64_t x = 0; x < nx; ++x) {
+      const T cx = c[x];
+      T acc = 0;
+      for (int a = 0; a < K; ++a)
+        if (a != K / 2) acc += wk[a] * (sk[a][x] - cx);
+      o[x] = cx + acc;
+    }
+  } else {
+    std::copy(c, c + nx, o);
+    for (int a = 0; a < k; ++a) {
+      if (a == r) continue;
+      const T wa = w[a];
+      const T* KOKKOS_RESTRICT sa = s[a];
+      for (std::int64_t x = 0; x < nx; ++x) o[x] += wa * (sa[x] - c[x]);
+    }
+  }
+}
+
+// The same along x, inside the interior band [lo, hi) of the x axis: o[x] = v[x] + sum over
+// b != centre of w[b] * (v[x + r - b] - v[x]).
+template <int K, class T>
+void horizontal_interior(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, const T* w, int k_runtime, std::int64_t lo,
+                         std::int64_t hi) {
+  if constexpr (K > 0) {
+    constexpr int r = K / 2;
+    T wk[K];
+    for (int b = 0; b < K; ++b) wk[b] = w[b];
+    for (std::int64_t x = lo; x < hi; ++x) {
+      const T vx = v[x];
+      T acc = 0;
+      for (int b = 0; b < K; ++b)
+        if (b != r) acc += wk[b] * (v[x + r - b] - vx);
+      o[x] = vx + acc;
+    }
+  } else {
+    const int k = k_runtime, r = k / 2;
+    for (std::int64_t x = lo; x < hi; ++x) {
+      const T vx = v[x];
+      T acc = 0;
+      for (int b = 0; b < k; ++b)
+        if (b != r) acc += w[b] * (v[x + r - b] - vx);
+      o[x] = vx + acc;
+    }
+  }
+}
+
+template <class T>
+void vertical_any(T* o, const T* c, const T* const* s, const T* w, int k, std::int64_t nx) {
+  switch (k) {
+    case 1: std::copy(c, c + nx, o); return;
+    case 3: vertical_direct<3>(o, c, s, w, k, nx); return;
+    case 5: vertical_direct<5>(o, c, s, w, k, nx); return;
+    case 7: vertical_direct<7>(o, c, s, w, k, nx); return;
+    default: vertical_direct<0>(o, c, s, w, k, nx);
+  }
+}
+
+template <class T>
+void horizontal_any(T* o, const T* v, const T* w, int k, std::int64_t lo, std::int64_t hi) {
+  switch (k) {
+    case 1: std::copy(v + lo, v + hi, o + lo); return;
+    case 3: horizontal_interior<3>(o, v, w, k, lo, hi); return;
+    case 5: horizontal_interior<5>(o, v, w, k, lo, hi); return;
+    case 7: horizontal_interior<7>(o, v, w, k, lo, hi); return;
+    default: horizontal_interior<0>(o, v, w, k, lo, hi);
+  }
+}
+
+}  // namespace
+
+template <class T>
+bool SeparableStep<T>::usable(const Grid& grid, const Propagator& propagator) {
+  using Space = typename FieldView<T>::memory_space;
+  if constexpr (!Kokkos::SpaceAccessibility<Kokkos::HostSpace, Space>::accessible) {
+    return false;
+  } else {
+    return grid.extent[0] == 1 && separable_factors(propagator).has_value();
+  }
+}
+
+template <class T>
+SeparableStep<T>::SeparableStep(const Grid& grid, const Propagator& propagator, Boundary boundary, int blocks)
+    : grid_(grid), boundary_(boundary) {
+  const SeparableFactors f = *separable_factors(propagator);
+  auto make_axis = [&](const std::vector<double>& w, std::int64_t n) {
+    Axis a;
+    a.taps = static_cast<int>(w.size());
+    a.radius = a.taps / 2;
+    for (double v : w) a.weights.push_back(static_cast<T>(v));
+    const AxisGather g = build_axis_gather(n, a.taps, boundary);
+    a.interior_begin = g.interior_begin;
+    a.interior_end = g.interior_end;
+    a.offsets = g.offsets;
+    a.sources = g.sources;
+    return a;
+  };
+  y_ = make_axis(f.py, grid.ny());
+  x_ = make_axis(f.px, grid.nx());
+
+  // Fusing steps needs every source row of a row within one radius of it (true for every boundary
+  // while the kernel is narrower than the grid; a periodic grid is handled as an endless one), and
+  // no absorbing walls: their loss is counted step by step.
+  bool local = true;
+  for (std::int64_t t = 0; t < grid.ny() && boundary != Boundary::periodic; ++t)
+    for (int a = 0; a < y_.taps; ++a)
+      for (std::int64_t i = y_.offsets[t * y_.taps + a]; i < y_.offsets[t * y_.taps + a + 1]; ++i)
+        if (std::abs(y_.sources[i] - t) > y_.radius) local = false;
+  if (boundary != Boundary::absorb && local) {
+    const std::size_t level_bytes = static_cast<std::size_t>(y_.taps) * grid.nx() * sizeof(T);
+    max_fused_ = static_cast<int>(std::clamp<std::size_t>(ring_budget_bytes / std::max<std::size_t>(level_bytes, 1), 1,
+                                                          most_fused_steps));
+  }
+
+  // A few blocks per thread balance the load; one thread takes the whole grid (no halo to redo).
+  const int threads = Kokkos::DefaultHostExecutionSpace().concurrency();
+  const std::int64_t ny = grid.ny();
+  const std::int64_t nblocks = std::min<std::int64_t>(ny, blocks > 0 ? blocks : threads <= 1 ? 1 : 4 * threads);
+  for (std::int64_t b = 0; b < nblocks; ++b) {
+    Block blk;
+    blk.begin = ny * b / nblocks;
+    blk.end = ny * (b + 1) / nblocks;
+    blk.ring.resize(static_cast<std::size_t>(max_fused_) * y_.taps * grid.nx());
+    blk.vertical.resize(static_cast<std::size_t>(grid.nx()));
+    blocks_.push_back(std::move(blk));
+  }
+}
+
+template <class T>
+void SeparableStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out, int steps,
+                             std::vector<FieldStats>* stats) const {
+  const int S = std::clamp(steps, 1, max_fused_);
+  const std::int64_t ny = grid_.ny(), nx = grid_.nx(), rows = grid_.rows();
+  const bool periodic = boundary_ == Boundary::periodic;
+  if (stats) partials_.resize(static_cast<std::size_t>(S) * rows * detail::row_terms);
+  const T* input = in.data();
+  T* output = out.data();
+  const Axis& ya = y_;
+  const Axis& xa = x_;
+  std::vector<std::int64_t> x_edges;
+  for (std::int64_t x = 0; x < nx; ++x)
+    if (x < xa.interior_begin || x >= xa.interior_end) x_edges.push_back(x);
+
+  auto run_block = [&](const Block& blk) {
+    const int ky = ya.taps, ry = ya.radius;
+    const T* wy = ya.weights.data();
+    const T* wx = xa.weights.data();
+    // Level k = the field after k of the S steps; level 0 is `in`, level S is `out`. The horizontal
+    // pass comes first: ring k holds the x-filtered rows of level k (ky of them, the ones the next
+    // vertical pass needs), so every row is x-filtered once. Row indices of a periodic grid are
+    // "virtual" (they run past the edges and wrap when read), so a block near an edge needs no
+    // special case.
+    std::array<std::int64_t, most_fused_steps + 1> lo{}, hi{}, next{};
+    for (int k = 0; k <= S; ++k) {
+      lo[k] = blk.begin - std::int64_t(S - k) * ry;
+      hi[k] = blk.end + std::int64_t(S - k) * ry;
+      if (!periodic) lo[k] = std::max<std::int64_t>(lo[k], 0), hi[k] = std::min(hi[k], ny);
+      next[k] = lo[k];
+    }
+    auto ring_row = [&](int k, std::int64_t t) {
+      return blk.ring.data() + (std::size_t(k) * ky + std::size_t(wrap(t, ky))) * nx;
+    };
+    // The horizontal pass (flux form) of one row; the columns next to a wall (or the wrap) go
+    // through the x gather table.
+    auto horizontal = [&](T* o, const T* v) {
+      horizontal_any(o, v, wx, xa.taps, xa.interior_begin, xa.interior_end);
+      for (const std::int64_t x : x_edges) {
+        T acc = 0;
+        for (int b = 0; b < xa.taps; ++b) {
+          T gathered = 0;
+          for (std::int64_t i = xa.offsets[x * xa.taps + b]; i < xa.offsets[x * xa.taps + b + 1]; ++i)
+            gathered += v[xa.sources[i]];
+          acc += wx[b] * (gathered - v[x]);
+        }
+        o[x] = v[x] + acc;
+      }
+    };
+    const T* sources[32];
+    // Row t of level k >= 1: the vertical pass over ring k - 1, then either the x filter into ring
+    // k, or (last level) the store into `out`.
+    auto compute = [&](int k, std::int64_t t) {
+      T* v = blk.vertical.data();
+      const T* c = ring_row(k - 1, t);
+      if (periodic || (t >= ya.interior_begin && t < ya.interior_end)) {
+        if (ky <= 32) {
+          for (int a = 0; a < ky; ++a) sources[a] = ring_row(k - 1, t + ry - a);
+          vertical_any(v, c, sources, wy, ky, nx);
+        } else {
+          std::copy(c, c + nx, v);
+          for (int a = 0; a < ky; ++a)
+            if (a != ry)
+              for (std::int64_t x = 0; x < nx; ++x) v[x] += wy[a] * (ring_row(k - 1, t + ry - a)[x] - c[x]);
+        }
+      } else {
+        // A row next to a wall: through the gather table (several sources, or none when absorbed).
+        std::copy(c, c + nx, v);
+        for (int a = 0; a < ky; ++a) {
+          const std::int64_t b = ya.offsets[t * ky + a], e = ya.offsets[t * ky + a + 1];
+          for (std::int64_t x = 0; x < nx; ++x) {
+            T gathered = 0;
+            for (std::int64_t i = b; i < e; ++i) gathered += ring_row(k - 1, ya.sources[i])[x];
+            v[x] += wy[a] * (gathered - c[x]);
+          }
+        }
+      }
+      if (stats && t >= blk.begin && t < blk.end)
+        detail::row_partials(v, nx, partials_.data() + (std::size_t(k - 1) * rows + t) * detail::row_terms);
+      if (k < S) {
+        horizontal(ring_row(k, t), v);
+      } else {
+        // Whole 64-byte lines are streamed; the partial lines at both ends get plain stores (mixing
+        // both kinds of store in one line would flush the write-combining buffer early).
+        T* dst = output + t * nx;
+        constexpr std::int64_t line = 64 / sizeof(T);
+        const std::int64_t misalign = std::int64_t(reinterpret_cast<std::uintptr_t>(dst) / sizeof(T)) % line;
+        const std::int64_t s_begin = std::min(nx, (line - misalign) % line);
+        const std::int64_t s_end = std::max(s_begin, ((nx + misalign) / line) * line - misalign);
+        std::copy(v, v + s_begin, dst);
+        detail::stream_copy(dst + s_begin, v + s_begin, s_end - s_begin);
+        std::copy(v + s_end, v + nx, dst + s_end);
+      }
+    };
+    // A row of level k can be made once level k - 1 has every row within ry of it. The highest
+    // level that can advance goes first: a level then never overwrites a ring row that the level
+    // above still needs (its ring keeps the last ky rows).
+    auto ready = [&](int k) { return next[k] < hi[k] && std::min(next[k] + ry, hi[k - 1] - 1) < next[k - 1]; };
+    for (std::int64_t t = lo[0]; t < hi[0]; ++t) {
+      horizontal(ring_row(0, t), input + wrap(t, ny) * nx);
+      next[0] = t + 1;
+      for (int k = S; k >= 1;) {
+        if (ready(k)) {
+          compute(k, next[k]++);
+          k = S;
+        } else {
+          --k;
+        }
+      }
+    }
+    detail::stream_fence();
+  };
+  const std::int64_t nblocks = static_cast<std::int64_t>(blocks_.size());
+  Kokkos::parallel_for("propagon::separable_step", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, nblocks),
+                       [&](const std::int64_t b) { run_block(blocks_[b]); });
+  Kokkos::DefaultHostExecutionSpace().fence();
+  if (stats) {
+    stats->clear();
+    for (int k = 0; k < S; ++k)
+      stats->push_back(detail::combine_row_partials(partials_.data() + std::size_t(k) * rows * detail::row_terms, grid_, 1.0));
+  }
+}
+
+template class SeparableStep<float>;
+template class SeparableStep<double>;
+
+}  // namespace propagon
