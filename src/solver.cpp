@@ -114,6 +114,14 @@ class StochasticArrays : public HostArrays {
   const std::vector<SnapshotChannel>& channels() const override { return list; }
 };
 
+/// The most particles any cell starts with (it sizes the binomial tables).
+inline Count largest_count(const InitialState& initial, double particles_per_unit) {
+  double most = 0;
+  for (const auto& v : initial.values)
+    for (double x : v) most = std::max(most, x * particles_per_unit);
+  return static_cast<Count>(std::llround(std::min(most, 1e18)));
+}
+
 template <class T>
 class StochasticSolver : public Solver {
  public:
@@ -121,7 +129,7 @@ class StochasticSolver : public Solver {
       : grid_(initial.grid), names_(initial.channels), replicates_(run.replicates), ppu_(run.particles_per_unit),
         rule_(make_cell_scatter(initial.grid, run.propagator, run.boundary,
                                 run.mode == Mode::collapse ? StochasticKind::collapse : StochasticKind::multinomial,
-                                run.seed)) {
+                                run.seed, largest_count(initial, run.particles_per_unit))) {
     const std::int64_t cells = grid_.cells();
     scratch_ = CountView(Kokkos::view_alloc("counts_scratch", Kokkos::WithoutInitializing), cells * replicates_);
     for (std::size_t c = 0; c < names_.size(); ++c) {

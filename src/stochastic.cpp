@@ -1,6 +1,7 @@
 #include "propagon/stochastic.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace propagon {
@@ -24,7 +25,7 @@ Kokkos::View<std::int64_t*> axis_targets(std::int64_t n, int taps, Boundary b, c
 }  // namespace
 
 CellScatter make_cell_scatter(const Grid& grid, const Propagator& p, Boundary boundary, StochasticKind kind,
-                              std::uint64_t seed) {
+                              std::uint64_t seed, Count largest_count) {
   if (!p.is_probability())
     throw std::invalid_argument("the stochastic modes need a propagator that is a probability distribution "
                                 "(normalize: softmax or sum), not a raw filter");
@@ -60,6 +61,13 @@ CellScatter make_cell_scatter(const Grid& grid, const Propagator& p, Boundary bo
   r.offset_a = upload(oa, "offset_a");
   r.offset_b = upload(ob, "offset_b");
   r.conditional = upload(conditional, "conditional");
+  if (kind == StochasticKind::multinomial && used.size() > 1) {
+    std::vector<double> ps;
+    for (std::size_t j = 0; j + 1 < conditional.size(); ++j) ps.push_back(conditional[j].p);
+    // Diffusion does not raise the largest count, but fluctuations can exceed it a little.
+    const double margin = largest_count > 0 ? double(largest_count) + 4 * std::sqrt(double(largest_count)) + 16 : 511;
+    r.tables = make_binomial_tables(ps, static_cast<std::int64_t>(std::min(margin, 511.0)));
+  }
   r.cumulative = upload(cumulative, "cumulative");
   r.tz = axis_targets(grid.nz(), r.kz, boundary, "targets_z");
   r.ty = axis_targets(grid.ny(), r.ky, boundary, "targets_y");

@@ -33,12 +33,14 @@ double log_pmf(std::uint64_t n, double p, std::uint64_t k) {
 }
 
 // Pearson chi-square of binomial samples against the exact pmf, bins with expectation < 5 merged.
-void expect_binomial(std::uint64_t n, double p, int samples, std::uint64_t seed) {
+// With `tables`, draws come from table j of the alias sampler instead of sample_binomial().
+void expect_binomial(std::uint64_t n, double p, int samples, std::uint64_t seed, const BinomialTables* tables = nullptr,
+                     int j = 0) {
   std::map<std::uint64_t, int> counts;
   double sum = 0, sum2 = 0;
   for (int i = 0; i < samples; ++i) {
     TestStream rng(seed, static_cast<std::uint64_t>(i));
-    const std::uint64_t k = sample_binomial(n, p, rng);
+    const std::uint64_t k = tables ? tables->sample(j, n, rng) : sample_binomial(n, p, rng);
     ASSERT_LE(k, n);
     ++counts[k];
     sum += double(k);
@@ -132,6 +134,25 @@ TEST(Binomial, LargePIsFlippedAndEdgesAreExact) {
   EXPECT_EQ(sample_binomial(0, 0.3, rng), 0u);
   EXPECT_EQ(sample_binomial(17, 0.0, rng), 0u);
   EXPECT_EQ(sample_binomial(17, 1.0, rng), 17u);
+}
+
+TEST(Binomial, AliasTablesMatchThePmf) {
+  const std::vector<double> ps = {1.0 / 9, 0.5, 0.02, 0.97, 0.0, 1.0};
+  const BinomialTables t = make_binomial_tables(ps, 511);
+  ASSERT_EQ(t.max_n, 511);
+  expect_binomial(255, 1.0 / 9, 200000, 41, &t, 0);
+  expect_binomial(28, 1.0 / 9, 200000, 42, &t, 0);
+  expect_binomial(300, 0.5, 200000, 43, &t, 1);
+  expect_binomial(40, 0.02, 200000, 44, &t, 2);
+  expect_binomial(511, 0.97, 200000, 45, &t, 3);
+  expect_binomial(1, 0.5, 100000, 46, &t, 1);
+  TestStream rng(2);
+  for (std::uint64_t n : {0u, 1u, 17u, 511u}) {
+    EXPECT_EQ(t.sample(4, n, rng), 0u);  // p = 0
+    EXPECT_EQ(t.sample(5, n, rng), n);   // p = 1
+  }
+  // A budget too small for 511 gives smaller tables, not larger memory.
+  EXPECT_LT(make_binomial_tables(ps, 511, 1u << 16).max_n, 511);
 }
 
 TEST(Stochastic, ConservationIsExactInEveryBoundary) {

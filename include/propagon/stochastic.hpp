@@ -33,6 +33,7 @@ struct CellScatter {
   Kokkos::View<int*> offset_index;        ///< c * ky * kx + a * kx + b of each used offset
   Kokkos::View<int*> offset_c, offset_a, offset_b;  ///< the same split per axis (no division per draw)
   Kokkos::View<BinomialP*> conditional;   ///< P_j / sum_{i >= j} P_i, prepared for sampling (multinomial)
+  BinomialTables tables;                  ///< the same, tabulated for small counts
   Kokkos::View<double*> cumulative;       ///< sum_{i <= j} P_i (collapse)
   Kokkos::View<std::int64_t*> tz, ty, tx;  ///< per axis: map_index(s + j - r) for source s, tap j; -1 = gone
 
@@ -60,7 +61,7 @@ struct CellScatter {
     }
     Count left = n;
     for (int j = 0; j < n_offsets - 1; ++j) {
-      const Count k = sample_binomial(left, conditional(j), rng);
+      const Count k = left <= Count(tables.max_n) ? tables.sample(j, left, rng) : sample_binomial(left, conditional(j), rng);
       if (k > 0) {
         sink(target(j, z, y, x), k);
         left -= k;
@@ -72,8 +73,10 @@ struct CellScatter {
 };
 
 /// Builds the tables for a probability propagator (throws std::invalid_argument otherwise).
+/// `largest_count`, when known (> 0), sizes the binomial tables: counts a little beyond it are
+/// tabulated, and smaller tables stay in cache.
 CellScatter make_cell_scatter(const Grid& grid, const Propagator& propagator, Boundary boundary, StochasticKind kind,
-                              std::uint64_t seed);
+                              std::uint64_t seed, Count largest_count = 0);
 
 /// One step of `replicates` realisations stored back to back in `in` (replicate r at r * cells).
 /// `out` is overwritten; absorbed(r) grows by the particles replicate r lost to absorbing walls.
