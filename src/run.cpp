@@ -59,6 +59,15 @@ class Observer {
   virtual void finish() {}
 };
 
+/// Previews map [0, max of the initial field] for conserving propagators, so a picture keeps its
+/// brightness as it diffuses; raw filters (normalize: none) are stretched per snapshot.
+double preview_top(const InitialState& initial) {
+  double hi = 0.0;
+  for (const auto& v : initial.values)
+    for (double x : v) hi = std::max(hi, x);
+  return hi > 0 ? hi : 1.0;
+}
+
 SnapshotHeader header_for(const RunDescription& run, std::int64_t step) {
   SnapshotHeader h;
   h.step = step;
@@ -79,15 +88,9 @@ SnapshotHeader header_for(const RunDescription& run, std::int64_t step) {
 /// and the step at which a stop was requested.
 class SnapshotObserver : public Observer {
  public:
-  SnapshotObserver(const RunDescription& run, const InitialState& initial, XdmfIndex& xdmf, std::function<void()> on_write)
-      : run_(run), grid_(initial.grid), xdmf_(xdmf), on_write_(std::move(on_write)) {
-    // Previews map [0, max of the initial field] for conserving propagators, so a picture keeps its
-    // brightness as it diffuses; raw filters (normalize: none) are stretched per snapshot.
-    double hi = 0.0;
-    for (const auto& v : initial.values)
-      for (double x : v) hi = std::max(hi, x);
-    preview_hi_ = hi > 0 ? hi : 1.0;
-  }
+  /// `preview_hi`: the largest initial value (see preview_top()).
+  SnapshotObserver(const RunDescription& run, const Grid& grid, double preview_hi, XdmfIndex& xdmf, std::function<void()> on_write)
+      : run_(run), grid_(grid), xdmf_(xdmf), on_write_(std::move(on_write)), preview_hi_(preview_hi) {}
   void observe(const StepState& s) override {
     if (!(s.step % run_.output_every == 0 || s.step == run_.steps || s.final)) return;
     const HostArrays& arrays = s.arrays();
@@ -320,8 +323,14 @@ std::string describe_run(const RunDescription& run, const InitialState& initial)
   return s;
 }
 
-RunSummary run_simulation(const RunDescription& run, const InitialState& initial, const RunOptions& options) {
-  std::unique_ptr<Solver> solver = make_solver(run, initial);
+namespace {
+
+/// The run itself. With `release` (the same object as `initial`), the input values are freed once
+/// the solver holds them.
+RunSummary run_with(const RunDescription& run, const InitialState& initial, InitialState* release,
+                    const RunOptions& options) {
+  const double preview_hi = preview_top(initial);
+  std::unique_ptr<Solver> solver = release ? make_solver_releasing_input(run, *release) : make_solver(run, initial);
   std::int64_t first = 0;
   bool same_folder = false;
   if (!options.restart.empty()) {
@@ -359,7 +368,7 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
                             stderr, options.progress);
   auto history = std::make_unique<HistoryObserver>(run.output_dir / "history.csv", initial.channels, keep);
   HistoryObserver* history_ptr = history.get();
-  auto snapshots = std::make_unique<SnapshotObserver>(run, initial, xdmf, [history_ptr] { history_ptr->flush(); });
+  auto snapshots = std::make_unique<SnapshotObserver>(run, initial.grid, preview_hi, xdmf, [history_ptr] { history_ptr->flush(); });
   SnapshotObserver* snapshot_ptr = snapshots.get();
   // History first, so that a snapshot flushes the rows up to and including its own step.
   std::vector<std::unique_ptr<Observer>> observers;
@@ -442,6 +451,16 @@ RunSummary run_simulation(const RunDescription& run, const InitialState& initial
   summary.output_dir = run.output_dir;
   summary.xdmf_file = xdmf.path();
   return summary;
+}
+
+}  // namespace
+
+RunSummary run_simulation(const RunDescription& run, const InitialState& initial, const RunOptions& options) {
+  return run_with(run, initial, nullptr, options);
+}
+
+RunSummary run_simulation(const RunDescription& run, InitialState&& initial, const RunOptions& options) {
+  return run_with(run, initial, &initial, options);
 }
 
 }  // namespace propagon

@@ -31,15 +31,17 @@ class DeterministicArrays : public HostArrays {
 template <class T>
 class DeterministicSolver : public Solver {
  public:
-  DeterministicSolver(const RunDescription& run, const InitialState& initial)
+  DeterministicSolver(const RunDescription& run, const InitialState& initial, InitialState* release = nullptr)
       : grid_(initial.grid), boundary_(run.boundary), stepper_(initial.grid, run.propagator, run.boundary),
-        scratch_(Kokkos::view_alloc("scratch", Kokkos::WithoutInitializing), static_cast<std::size_t>(initial.grid.cells())),
         absorbed_(initial.channels.size(), 0.0) {
     if (SeparableStep<T>::usable(initial.grid, run.propagator))
       separable_.emplace(initial.grid, run.propagator, run.boundary);
     // One scratch buffer shared by all channels: channels step one after another and swap.
-    for (std::size_t c = 0; c < initial.channels.size(); ++c)
+    for (std::size_t c = 0; c < initial.channels.size(); ++c) {
       fields_.push_back(make_field<T>(initial.channels[c], initial.values[c]));
+      if (release) std::vector<double>().swap(release->values[c]);
+    }
+    scratch_ = FieldView<T>(Kokkos::view_alloc("scratch", Kokkos::WithoutInitializing), static_cast<std::size_t>(grid_.cells()));
   }
   void advance(std::int64_t step) override {
     std::vector<std::vector<FieldStats>> unused;
@@ -330,6 +332,16 @@ std::unique_ptr<Solver> make_typed(const RunDescription& run, const InitialState
 std::unique_ptr<Solver> make_solver(const RunDescription& run, const InitialState& initial) {
   if (run.precision == Precision::float64) return make_typed<double>(run, initial);
   return make_typed<float>(run, initial);
+}
+
+std::unique_ptr<Solver> make_solver_releasing_input(const RunDescription& run, InitialState& initial) {
+  if (run.mode == Mode::deterministic) {
+    if (run.precision == Precision::float32) return std::make_unique<DeterministicSolver<float>>(run, initial, &initial);
+    return std::make_unique<DeterministicSolver<double>>(run, initial, &initial);
+  }
+  auto solver = make_solver(run, initial);
+  for (auto& v : initial.values) std::vector<double>().swap(v);
+  return solver;
 }
 
 }  // namespace propagon

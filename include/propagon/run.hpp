@@ -43,5 +43,7 @@ std::string describe_run(const RunDescription& run, const InitialState& initial)
 
 /// Runs the simulation and writes its outputs. Throws RunError on I/O failures.
 RunSummary run_simulation(const RunDescription& run, const InitialState& initial, const RunOptions& options = {});
+/// The same, freeing the input values once the solver holds its own copy (lower peak memory).
+RunSummary run_simulation(const RunDescription& run, InitialState&& initial, const RunOptions& options = {});
 
 }  // namespace propagon

@@ -50,5 +50,8 @@ class Solver {
 /// The solver for the run's mode and precision. Throws InputError (e.g. negative input for the
 /// stochastic modes).
 std::unique_ptr<Solver> make_solver(const RunDescription& run, const InitialState& initial);
+/// The same, freeing each of initial.values once the solver holds its own copy, so that a large
+/// run does not keep the float64 input beside its fields (grid and channels stay).
+std::unique_ptr<Solver> make_solver_releasing_input(const RunDescription& run, InitialState& initial);
 
 }  // namespace propagon

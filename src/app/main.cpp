@@ -223,7 +223,7 @@ int main(int argc, char** argv) {
       if (snap.parent_path().filename() == "snapshots") out_dir = snap.parent_path().parent_path().string();
     }
     const RunDescription d = load(config, sets, out_dir);
-    const InitialState initial = load_initial_state(d);  // every input problem surfaces before any file is written
+    InitialState initial = load_initial_state(d);  // every input problem surfaces before any file is written
     if (!quiet) fmt::print("propagon {}\n{}\n", version_string, describe_run(d, initial));
     std::fflush(stdout);  // before the progress lines on stderr
     RunOptions options;
@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
     options.restart = restart;
     if (!restart.empty() && !quiet) fmt::print("continuing from {}\n", restart);
     install_stop_handlers();
-    const RunSummary s = run_simulation(d, initial, options);
+    const RunSummary s = run_simulation(d, std::move(initial), options);
     if (!quiet) {
       fmt::print("\n{}: {} step{} in {:.2f} s, {:.1f} Mpixel-steps/s, {} snapshot{}\n",
                  s.stopped_by_signal ? "stopped early" : "done", s.steps, s.steps == 1 ? "" : "s", s.seconds,
