@@ -91,6 +91,8 @@ BENCHMARK_TEMPLATE(BM_DeterministicStep, double)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_SeparableStep, float)
     ->ArgNames({"n", "k", "fused", "boundary"})
+    ->Args({512, 3, 1, periodic})
+    ->Args({2048, 3, 1, periodic})
     ->Args({4096, 3, 1, periodic})
     ->Args({4096, 3, 1, reflect})
     ->Args({4096, 5, 1, periodic})
