@@ -34,6 +34,7 @@ class SpectralPropagation {
   Grid grid_;
   std::int64_t base_step_ = 0;
   std::vector<std::complex<double>> transfer_;  ///< H, in the r2c layout
+  bool real_transfer_ = false;                   ///< P(o) = P(-o): H is real, and so is H^n
   std::vector<std::complex<T>> spectrum0_;      ///< DFT of the field at the base step
   std::vector<std::complex<T>> work_;
   std::vector<T> real_work_;

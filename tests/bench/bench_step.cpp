@@ -182,4 +182,23 @@ void BM_SpectralSteps(benchmark::State& state) {
       benchmark::Counter(double(grid.cells()) * double(steps) * state.iterations(), benchmark::Counter::kIsRate);
 }
 }  // namespace
+// The same with the plans, the forward transform and the transfer function made once (as in a run
+// with several snapshots): only the jump of `steps` steps (H^n, product, inverse transform).
+void BM_SpectralJump(benchmark::State& state) {
+  const std::int64_t n = state.range(0), steps = state.range(1);
+  const propagon::Grid grid = propagon::Grid::from_shape({n, n});
+  const propagon::Propagator p =
+      propagon::normalize_kernel(propagon::make_preset("gaussian", 2, {3, 3}, 1.0), propagon::Normalization::softmax);
+  std::vector<float> u(static_cast<std::size_t>(grid.cells()));
+  for (std::size_t i = 0; i < u.size(); ++i) u[i] = float((i * 7919) % 256);
+  std::vector<float> out(u.size());
+  propagon::SpectralPropagation<float> s(grid, p, u);
+  for (auto _ : state) {
+    s.field_at(steps, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["pixel_steps_per_s"] =
+      benchmark::Counter(double(grid.cells()) * double(steps) * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SpectralJump)->ArgNames({"n", "steps"})->Args({1024, 1000})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SpectralSteps)->ArgNames({"n", "steps"})->Args({1024, 1000})->Unit(benchmark::kMillisecond);
