@@ -244,4 +244,23 @@ std::string format_kernel_table(const std::vector<double>& values, const std::ar
   }
   return s;
 }
+std::optional<SeparableFactors> separable_factors(const Propagator& p) {
+  if (p.extent[0] != 1 || !p.is_probability()) return std::nullopt;
+  const int ky = p.extent[1], kx = p.extent[2];
+  SeparableFactors f;
+  f.py.assign(static_cast<std::size_t>(ky), 0.0);
+  f.px.assign(static_cast<std::size_t>(kx), 0.0);
+  double largest = 0.0;
+  for (int a = 0; a < ky; ++a)
+    for (int b = 0; b < kx; ++b) {
+      f.py[a] += p.at(0, a, b);  // the marginals of a product distribution are its factors
+      f.px[b] += p.at(0, a, b);
+      largest = std::max(largest, p.at(0, a, b));
+    }
+  for (int a = 0; a < ky; ++a)
+    for (int b = 0; b < kx; ++b)
+      if (std::abs(p.at(0, a, b) - f.py[a] * f.px[b]) > 1e-12 * largest) return std::nullopt;
+  return f;
+}
+
 }  // namespace propagon

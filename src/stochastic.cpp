@@ -61,9 +61,30 @@ CellScatter make_cell_scatter(const Grid& grid, const Propagator& p, Boundary bo
   r.offset_a = upload(oa, "offset_a");
   r.offset_b = upload(ob, "offset_b");
   r.conditional = upload(conditional, "conditional");
+  const auto factors = p.extent[0] == 1 ? separable_factors(p) : std::nullopt;
   if (kind == StochasticKind::multinomial && used.size() > 1) {
     std::vector<double> ps;
-    for (std::size_t j = 0; j + 1 < conditional.size(); ++j) ps.push_back(conditional[j].p);
+    if (factors) {
+      r.separable = true;
+      std::vector<BinomialP> sc;
+      std::vector<int> table;
+      for (const auto* f : {&factors->px, &factors->py}) {
+        double rest = 0;
+        for (double w : *f) rest += w;
+        for (std::size_t i = 0; i + 1 < f->size(); ++i) {
+          const double c = rest > 0 ? std::min(1.0, (*f)[i] / rest) : 0.0;
+          sc.push_back(BinomialP::of(c));
+          const auto same = std::find(ps.begin(), ps.end(), c);
+          table.push_back(static_cast<int>(same - ps.begin()));
+          if (same == ps.end()) ps.push_back(c);
+          rest -= (*f)[i];
+        }
+      }
+      r.separable_conditional = upload(sc, "separable_conditional");
+      r.separable_table = upload(table, "separable_table");
+    } else {
+      for (std::size_t j = 0; j + 1 < conditional.size(); ++j) ps.push_back(conditional[j].p);
+    }
     // Diffusion does not raise the largest count, but fluctuations can exceed it a little.
     const double margin = largest_count > 0 ? double(largest_count) + 4 * std::sqrt(double(largest_count)) + 16 : 511;
     r.tables = make_binomial_tables(ps, static_cast<std::int64_t>(std::min(margin, 511.0)));
@@ -80,13 +101,22 @@ void stochastic_step(const CellScatter& rule, const Grid& grid, const CountView&
   const std::int64_t cells = grid.cells();
   Kokkos::deep_copy(out, Count(0));
   const CellScatter r = rule;
+  const std::int64_t rows = grid.rows(), ny = grid.ny(), nx = grid.nx();
+  // One team per (replicate, row), the cells of the row spread over its threads: the coordinates
+  // come from the loop, not from divisions per cell.
+  using Policy = Kokkos::TeamPolicy<>;
   Kokkos::parallel_for(
-      "propagon::stochastic_step", Kokkos::RangePolicy<>(0, cells * replicates), KOKKOS_LAMBDA(const std::int64_t i) {
-        const std::int64_t rep = i / cells, cell = i - rep * cells;
+      "propagon::stochastic_step", Policy(rows * replicates, Kokkos::AUTO), KOKKOS_LAMBDA(const Policy::member_type& team) {
+        const std::int64_t league = team.league_rank();
+        const std::int64_t rep = league / rows, row = league - rep * rows;
+        const std::int64_t z = row / ny, y = row - z * ny;
         Count* dest = out.data() + rep * cells;
-        r(static_cast<std::uint64_t>(rep), step, cell, in(i), [&](std::int64_t target, Count k) {
-          if (target < 0) Kokkos::atomic_add(&absorbed(rep), k);
-          else Kokkos::atomic_add(dest + target, k);
+        const Count* src = in.data() + rep * cells + row * nx;
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nx), [&](const std::int64_t x) {
+          r(static_cast<std::uint64_t>(rep), step, row * nx + x, z, y, x, src[x], [&](std::int64_t target, Count k) {
+            if (target < 0) Kokkos::atomic_add(&absorbed(rep), k);
+            else Kokkos::atomic_add(dest + target, k);
+          });
         });
       });
 }

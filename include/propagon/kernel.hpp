@@ -7,6 +7,7 @@
 /// (z + c - rz, y + a - ry, x + b - rx). The expected next field is therefore the true
 /// convolution u'(p) = sum_o P(o) u(p - o), as scipy.ndimage.convolve computes it.
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,13 @@ RawKernel make_explicit(const std::vector<int>& shape, std::vector<double> value
 /// float64 with the max shift; sum P = K / sum K (non-negative K with a positive sum); none P = K.
 /// Non-finite entries and T <= 0 throw std::invalid_argument.
 Propagator normalize_kernel(const RawKernel& kernel, Normalization method, double temperature = 1.0);
+
+/// The 1D factors of a 2D (or 1D) propagator, when it is a probability distribution that is an
+/// outer product within 1e-12 of its largest weight. py has one tap for a 1D kernel.
+struct SeparableFactors {
+  std::vector<double> py, px;
+};
+std::optional<SeparableFactors> separable_factors(const Propagator& p);
 
 /// Raises a propagator to a grid of higher rank: extra leading axes of size 1.
 Propagator embed_in_rank(const Propagator& p, int rank);

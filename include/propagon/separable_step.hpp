@@ -32,13 +32,6 @@
 
 namespace propagon {
 
-/// The 1D factors of a 2D (or 1D) propagator, when it is a probability distribution that is an
-/// outer product within 1e-12 of its largest weight. py has one tap for a 1D kernel.
-struct SeparableFactors {
-  std::vector<double> py, px;
-};
-std::optional<SeparableFactors> separable_factors(const Propagator& p);
-
 template <class T>
 class SeparableStep {
  public:

@@ -33,7 +33,13 @@ struct CellScatter {
   Kokkos::View<int*> offset_index;        ///< c * ky * kx + a * kx + b of each used offset
   Kokkos::View<int*> offset_c, offset_a, offset_b;  ///< the same split per axis (no division per draw)
   Kokkos::View<BinomialP*> conditional;   ///< P_j / sum_{i >= j} P_i, prepared for sampling (multinomial)
-  BinomialTables tables;                  ///< the same, tabulated for small counts
+  BinomialTables tables;                  ///< the conditionals in use, tabulated for small counts
+  /// Separable propagators (P[a][b] = py[a] px[b], 1D/2D): the particles are split by x offset
+  /// first, then each group by y offset, an exact multinomial with only kx + ky - 2 distinct
+  /// conditionals (tables that stay in cache) instead of ky * kx - 1.
+  bool separable = false;
+  Kokkos::View<BinomialP*> separable_conditional;  ///< px_b / sum_{b' >= b} px_b', then the same for py
+  Kokkos::View<int*> separable_table;              ///< the table of each (equal conditionals share one)
   Kokkos::View<double*> cumulative;       ///< sum_{i <= j} P_i (collapse)
   Kokkos::View<std::int64_t*> tz, ty, tx;  ///< per axis: map_index(s + j - r) for source s, tap j; -1 = gone
 
@@ -49,8 +55,13 @@ struct CellScatter {
   template <class Sink>
   KOKKOS_INLINE_FUNCTION void operator()(std::uint64_t replicate, std::uint64_t step, std::int64_t cell, Count n,
                                          const Sink& sink) const {
+    (*this)(replicate, step, cell, cell / (nx * ny), (cell / nx) % ny, cell % nx, n, sink);
+  }
+  /// The same with the cell's coordinates given (no divisions in a loop that walks the rows).
+  template <class Sink>
+  KOKKOS_INLINE_FUNCTION void operator()(std::uint64_t replicate, std::uint64_t step, std::int64_t cell, std::int64_t z,
+                                         std::int64_t y, std::int64_t x, Count n, const Sink& sink) const {
     if (n == 0) return;
-    const std::int64_t x = cell % nx, y = (cell / nx) % ny, z = cell / (nx * ny);
     CellStream rng(seed, replicate, step, static_cast<std::uint64_t>(cell));
     if (kind == StochasticKind::collapse) {
       const double u = rng.uniform();
@@ -59,9 +70,31 @@ struct CellScatter {
       sink(target(j, z, y, x), n);
       return;
     }
+    auto draw = [&](int j, Count m, const BinomialP& b) {
+      return m <= Count(tables.max_n) ? tables.sample(j, m, rng) : sample_binomial(m, b, rng);
+    };
+    if (separable) {
+      // No early exits and no tests on the counts: with nothing to mispredict, the CPU overlaps
+      // the dependent chains of table reads of consecutive draws and cells.
+      Count left = n;
+      for (int b = 0; b < kx; ++b) {
+        const Count nb = b + 1 < kx ? draw(separable_table(b), left, separable_conditional(b)) : left;
+        left -= nb;
+        const std::int64_t x2 = tx(x * kx + b);
+        Count rest = nb;
+        for (int a = 0; a < ky; ++a) {
+          const int j = kx - 1 + a;
+          const Count k = a + 1 < ky ? draw(separable_table(j), rest, separable_conditional(j)) : rest;
+          rest -= k;
+          const std::int64_t y2 = ty(y * ky + a);
+          sink(x2 < 0 || y2 < 0 ? std::int64_t(-1) : y2 * nx + x2, k);
+        }
+      }
+      return;
+    }
     Count left = n;
     for (int j = 0; j < n_offsets - 1; ++j) {
-      const Count k = left <= Count(tables.max_n) ? tables.sample(j, left, rng) : sample_binomial(left, conditional(j), rng);
+      const Count k = draw(j, left, conditional(j));
       if (k > 0) {
         sink(target(j, z, y, x), k);
         left -= k;

@@ -10,14 +10,18 @@ here="$source/tests/paraview"
 work=$(mktemp -d /tmp/propagon_paraview_XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # A private X server per command. xvfb-run's display search and its authorisation files were seen to
-# fail when several ran at once; a server of our own on a free display number, without an
-# authorisation file (local clients only: -nolisten tcp), does not.
+# fail when several ran at once, and so did picking a free number ourselves (two cases could pick
+# the same one). Xvfb -displayfd chooses the display itself, under its own lock, and writes the
+# number once it accepts clients; no authorisation file (local clients only: -nolisten tcp).
 xvfb() {
-  local n=$((100 + $$ % 800))
-  while [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ]; do n=$((n + 1)); done
-  Xvfb ":$n" -screen 0 1280x1024x24 -nolisten tcp > "$work/xvfb-$n.log" 2>&1 &
+  local fdfile="$work/xvfb-display.$BASHPID"
+  : > "$fdfile"
+  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3> "$fdfile" > "$work/xvfb.$BASHPID.log" 2>&1 &
   local server=$!
-  for _ in $(seq 1 200); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.05; done
+  for _ in $(seq 1 400); do [ -s "$fdfile" ] && break; sleep 0.05; done
+  local n
+  n=$(tr -dc '0-9' < "$fdfile")
+  if [ -z "$n" ]; then echo "Xvfb did not start:"; cat "$work/xvfb.$BASHPID.log"; kill "$server" 2> /dev/null || true; return 1; fi
   local rc=0
   DISPLAY=":$n" "$@" || rc=$?
   kill "$server" 2> /dev/null || true
