@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "propagon/background.hpp"
 #include "propagon/compat.hpp"
 #include "propagon/error.hpp"
 #include "propagon/history.hpp"
@@ -43,13 +44,15 @@ struct StepState {
   bool final;  ///< the last step of this process (end of the run, or a requested stop)
   bool current;  ///< the solver's arrays are this step's (not so inside a group of fused steps)
 
-  /// The solver's arrays on the host, copied once per step however many observers ask.
-  const HostArrays& arrays() const {
+  /// The solver's arrays on the host, copied once per step however many observers ask. The copy
+  /// is the observers' own: a background writer may keep it while the solver goes on.
+  std::shared_ptr<const HostArrays> shared_arrays() const {
     if (!current) throw std::logic_error("arrays asked for inside a group of fused steps");
     if (!host) host = solver.host_arrays();
-    return *host;
+    return host;
   }
-  mutable std::unique_ptr<HostArrays> host;
+  const HostArrays& arrays() const { return *shared_arrays(); }
+  mutable std::shared_ptr<const HostArrays> host;
 };
 
 class Observer {
@@ -91,36 +94,46 @@ class SnapshotObserver : public Observer {
   /// `preview_hi`: the largest initial value (see preview_top()).
   SnapshotObserver(const RunDescription& run, const Grid& grid, double preview_hi, XdmfIndex& xdmf, std::function<void()> on_write)
       : run_(run), grid_(grid), xdmf_(xdmf), on_write_(std::move(on_write)), preview_hi_(preview_hi) {}
+  /// The file, its entry in the index and its preview are written by a background thread, from
+  /// the step's own host copy, while the next steps run; the next snapshot waits for it, so one is
+  /// in flight at most. The index names a snapshot only once its file is complete.
   void observe(const StepState& s) override {
     if (!(s.step % run_.output_every == 0 || s.step == run_.steps || s.final)) return;
-    const HostArrays& arrays = s.arrays();
+    writer_.wait();  // one copy in flight at most; a failed write surfaces here
+    std::shared_ptr<const HostArrays> arrays = s.shared_arrays();
     const std::string name = L::file_name(s.step);
     last_ = run_.output_dir / L::snapshots_dir / name;
-    write_snapshot(last_, header_for(run_, s.step), grid_, arrays.channels(), run_.propagator, run_.effective_yaml);
-    xdmf_.add(s.step, s.time, std::string(L::snapshots_dir) + "/" + name);
     ++count_;
-    if (run_.output_png && previewable(grid_)) {
-      double lo = 0.0, hi = preview_hi_;
-      if (run_.propagator.normalize == Normalization::none) {
-        lo = s.stats[0].min;
-        hi = s.stats[0].max;
-        for (const auto& st : s.stats) lo = std::min(lo, st.min), hi = std::max(hi, st.max);
-      }
-      const fs::path png = run_.output_dir / "previews" / (name.substr(0, name.size() - 3) + ".png");
-      std::vector<std::string> names;
-      for (const auto& c : arrays.channels()) names.push_back(c.name);
-      if (run_.precision == Precision::float32) {
-        std::vector<const float*> ptrs;
-        for (const auto& c : arrays.channels()) ptrs.push_back(static_cast<const float*>(c.field));
-        write_preview<float>(png, grid_, names, ptrs, lo, hi);
-      } else {
-        std::vector<const double*> ptrs;
-        for (const auto& c : arrays.channels()) ptrs.push_back(static_cast<const double*>(c.field));
-        write_preview<double>(png, grid_, names, ptrs, lo, hi);
-      }
+    double lo = 0.0, hi = preview_hi_;
+    if (run_.propagator.normalize == Normalization::none) {
+      lo = s.stats[0].min;
+      hi = s.stats[0].max;
+      for (const auto& st : s.stats) lo = std::min(lo, st.min), hi = std::max(hi, st.max);
     }
-    on_write_();
+    on_write_();  // history.csv up to this step, from this thread (the history is not shared)
+    const std::int64_t step = s.step;
+    const double time = s.time;
+    const fs::path path = last_;
+    writer_.submit([this, arrays, name, path, step, time, lo, hi] {
+      write_snapshot(path, header_for(run_, step), grid_, arrays->channels(), run_.propagator, run_.effective_yaml);
+      xdmf_.add(step, time, std::string(L::snapshots_dir) + "/" + name);
+      if (run_.output_png && previewable(grid_)) {
+        const fs::path png = run_.output_dir / "previews" / (name.substr(0, name.size() - 3) + ".png");
+        std::vector<std::string> names;
+        for (const auto& c : arrays->channels()) names.push_back(c.name);
+        if (run_.precision == Precision::float32) {
+          std::vector<const float*> ptrs;
+          for (const auto& c : arrays->channels()) ptrs.push_back(static_cast<const float*>(c.field));
+          write_preview<float>(png, grid_, names, ptrs, lo, hi);
+        } else {
+          std::vector<const double*> ptrs;
+          for (const auto& c : arrays->channels()) ptrs.push_back(static_cast<const double*>(c.field));
+          write_preview<double>(png, grid_, names, ptrs, lo, hi);
+        }
+      }
+    });
   }
+  void finish() override { writer_.wait(); }
   std::int64_t count() const { return count_; }
   const fs::path& last() const { return last_; }
 
@@ -132,6 +145,7 @@ class SnapshotObserver : public Observer {
   double preview_hi_ = 1.0;
   std::int64_t count_ = 0;
   fs::path last_;
+  BackgroundWorker writer_;  // last: destroyed (joined) before the members its jobs use
 };
 
 class HistoryObserver : public Observer {

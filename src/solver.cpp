@@ -15,8 +15,17 @@ namespace propagon {
 
 namespace {
 
+// Host copies are real copies, even where the fields already live on the host: a snapshot is
+// written in the background while the solver goes on changing its fields.
 template <class T>
-using HostView = typename FieldView<T>::HostMirror;
+using HostView = Kokkos::View<T*, Kokkos::HostSpace>;
+
+template <class T>
+HostView<T> host_copy(const Kokkos::View<T*>& v, const char* label) {
+  HostView<T> h(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), v.extent(0));
+  Kokkos::deep_copy(h, v);
+  return h;
+}
 
 // ---------------------------------------------------------------- deterministic
 
@@ -72,18 +81,25 @@ class DeterministicSolver : public Solver {
     return s;
   }
   std::vector<double> absorbed() const override { return absorbed_; }
-  std::unique_ptr<HostArrays> host_arrays() const override {
-    auto a = std::make_unique<DeterministicArrays<T>>();
-    for (std::size_t c = 0; c < fields_.size(); ++c)
-      a->fields.push_back(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), fields_[c].values));
+  std::shared_ptr<const HostArrays> host_arrays() const override {
+    // The last copy's buffers are reused once nobody else holds it (its snapshot is written):
+    // fresh 64 MB buffers would cost page faults and zeroing at every snapshot.
+    if (!last_copy_ || last_copy_.use_count() > 1) {
+      last_copy_ = std::make_shared<DeterministicArrays<T>>();
+      for (std::size_t c = 0; c < fields_.size(); ++c)
+        last_copy_->fields.push_back(host_copy(fields_[c].values, "snapshot_field"));
+    } else {
+      for (std::size_t c = 0; c < fields_.size(); ++c) Kokkos::deep_copy(last_copy_->fields[c], fields_[c].values);
+    }
+    last_copy_->list.clear();
     for (std::size_t c = 0; c < fields_.size(); ++c) {
       SnapshotChannel ch;
       ch.name = fields_[c].channel;
-      ch.field = a->fields[c].data();
+      ch.field = last_copy_->fields[c].data();
       ch.absorbed = absorbed_[c];
-      a->list.push_back(std::move(ch));
+      last_copy_->list.push_back(std::move(ch));
     }
-    return a;
+    return last_copy_;
   }
   void restore(const RestartState& s) override {
     for (std::size_t c = 0; c < fields_.size(); ++c) {
@@ -103,6 +119,7 @@ class DeterministicSolver : public Solver {
   std::vector<Field<T>> fields_;
   FieldView<T> scratch_;
   std::vector<double> absorbed_;
+  mutable std::shared_ptr<DeterministicArrays<T>> last_copy_;  ///< see host_arrays()
 };
 
 // ---------------------------------------------------------------- stochastic and collapse
@@ -178,12 +195,12 @@ class StochasticSolver : public Solver {
     }
     return a;
   }
-  std::unique_ptr<HostArrays> host_arrays() const override {
-    auto a = std::make_unique<StochasticArrays<T>>();
+  std::shared_ptr<const HostArrays> host_arrays() const override {
+    auto a = std::make_shared<StochasticArrays<T>>();
     const std::int64_t cells = grid_.cells();
     const std::size_t n = static_cast<std::size_t>(cells);
     for (std::size_t c = 0; c < counts_.size(); ++c) {
-      a->counts.push_back(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), counts_[c]));
+      a->counts.push_back(host_copy(counts_[c], "snapshot_counts"));
       const Count* k = a->counts.back().data();
       std::vector<T> f(n);
       for (std::size_t i = 0; i < n; ++i) f[i] = static_cast<T>(double(k[i]) / ppu_);
@@ -283,9 +300,9 @@ class SpectralSolver : public Solver {
     return s;
   }
   std::vector<double> absorbed() const override { return std::vector<double>(names_.size(), 0.0); }
-  std::unique_ptr<HostArrays> host_arrays() const override {
+  std::shared_ptr<const HostArrays> host_arrays() const override {
     materialise();
-    auto a = std::make_unique<SpectralArrays<T>>();
+    auto a = std::make_shared<SpectralArrays<T>>();
     a->fields = fields_;
     for (std::size_t c = 0; c < names_.size(); ++c) {
       SnapshotChannel ch;

@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "propagon/background.hpp"
 #include "propagon/config.hpp"
 #include "propagon/error.hpp"
 #include "propagon/input.hpp"
@@ -231,4 +232,21 @@ TEST(Output, SpectralRunsVisitOnlyTheStepsTheyWrite) {
   EXPECT_EQ(rows[4][0], "1000");
   const SnapshotData d = read_snapshot(out / "snapshots" / "step_001000.h5");
   for (double v : d.values[0]) EXPECT_NEAR(v, 1.0 / 256, 1e-12);  // fully mixed on the torus
+}
+
+TEST(BackgroundWorker, RunsJobsInOrderAndSurfacesTheirErrors) {
+  std::vector<int> done;
+  {
+    BackgroundWorker w;
+    for (int i = 0; i < 5; ++i) w.submit([&done, i] { done.push_back(i); });
+    w.wait();
+    EXPECT_EQ(done, (std::vector<int>{0, 1, 2, 3, 4}));
+    w.submit([] { throw RunError("disk full"); });
+    EXPECT_THROW(w.wait(), RunError);
+    EXPECT_NO_THROW(w.wait());  // reported once
+    w.submit([] { throw RunError("again"); });
+    EXPECT_THROW(w.submit([&done] { done.push_back(9); }), RunError);  // the next submit reports it
+    w.submit([&done] { done.push_back(7); });
+  }  // the destructor finishes the pending job before joining
+  EXPECT_EQ(done.back(), 7);
 }

@@ -39,7 +39,8 @@ class Solver {
   virtual std::vector<FieldStats> stats() const = 0;
   /// Cumulative mass removed by absorbing walls, per channel (replicate 0).
   virtual std::vector<double> absorbed() const = 0;
-  virtual std::unique_ptr<HostArrays> host_arrays() const = 0;
+  /// A copy that the caller may keep while the solver goes on (a background writer does).
+  virtual std::shared_ptr<const HostArrays> host_arrays() const = 0;
   /// Replaces the state by one read from a snapshot.
   virtual void restore(const RestartState& state) = 0;
   /// True when a step costs nothing until its field is asked for (the spectral mode): the step

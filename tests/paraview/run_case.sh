@@ -13,20 +13,34 @@ trap 'rm -rf "$work"' EXIT
 # fail when several ran at once, and so did picking a free number ourselves (two cases could pick
 # the same one). Xvfb -displayfd chooses the display itself, under its own lock, and writes the
 # number once it accepts clients; no authorisation file (local clients only: -nolisten tcp).
-xvfb() {
-  local fdfile="$work/xvfb-display.$BASHPID"
+start_xvfb() {  # sets display and server
+  local fdfile="$work/xvfb-display.$BASHPID.$1"
   : > "$fdfile"
-  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3> "$fdfile" > "$work/xvfb.$BASHPID.log" 2>&1 &
-  local server=$!
+  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3> "$fdfile" > "$work/xvfb.$BASHPID.$1.log" 2>&1 &
+  server=$!
   for _ in $(seq 1 400); do [ -s "$fdfile" ] && break; sleep 0.05; done
-  local n
-  n=$(tr -dc '0-9' < "$fdfile")
-  if [ -z "$n" ]; then echo "Xvfb did not start:"; cat "$work/xvfb.$BASHPID.log"; kill "$server" 2> /dev/null || true; return 1; fi
-  local rc=0
-  DISPLAY=":$n" "$@" || rc=$?
+  display=$(tr -dc '0-9' < "$fdfile")
+  if [ -z "$display" ]; then echo "Xvfb did not start:"; cat "$work/xvfb.$BASHPID.$1.log"; kill "$server" 2> /dev/null || true; return 1; fi
+}
+stop_xvfb() {
   kill "$server" 2> /dev/null || true
   wait "$server" 2> /dev/null || true
-  return $rc
+}
+xvfb() {
+  local attempt rc
+  # On this shared VM a fresh Xvfb now and then refuses its first client ("bad X server
+  # connection"); that, and only that, is retried once on a new server.
+  for attempt in 1 2; do
+    start_xvfb "$attempt"
+    rc=0
+    DISPLAY=":$display" "$@" 2> >(tee "$work/xvfb-client.err" >&2) || rc=$?
+    stop_xvfb
+    if [ $rc -ne 0 ] && [ "$attempt" = 1 ] && grep -q "bad X server connection" "$work/xvfb-client.err"; then
+      echo "(the X server refused the connection; retrying once on a new one)" >&2
+      continue
+    fi
+    return $rc
+  done
 }
 expect_refusal() {  # exit 2, the message, and no output folder
   local message=$1
