@@ -22,7 +22,14 @@ std::vector<unsigned char> read_bytes(const std::filesystem::path& path) {
     throw InputError(fmt::format("{}: is a directory, expected an image file", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot be opened for reading", path.string()));
-  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+  // Sized once from the file's length (an iterator copy would grow it by doubling).
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  std::vector<unsigned char> bytes(size > 0 ? static_cast<std::size_t>(size) : 0);
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
+    throw InputError(fmt::format("{}: cannot be read", path.string()));
+  return bytes;
 }
 
 bool is_png(const std::vector<unsigned char>& b) {
@@ -47,7 +54,7 @@ struct StbFree {
 }  // namespace
 
 ImageData load_image(const std::filesystem::path& path) {
-  const std::vector<unsigned char> bytes = read_bytes(path);
+  std::vector<unsigned char> bytes = read_bytes(path);
   const std::string name = path.string();
   ImageData img;
   if (is_png(bytes)) {
@@ -71,6 +78,7 @@ ImageData load_image(const std::filesystem::path& path) {
   else
     data.reset(stbi_load_from_memory(bytes.data(), len, &w, &h, &got, 0));
   if (!data) throw InputError(fmt::format("{}: cannot decode the {} data: {}", name, img.format, stbi_failure_reason()));
+  std::vector<unsigned char>().swap(bytes);  // the file is decoded: free it before the planes exist
 
   img.width = w;
   img.height = h;
@@ -81,7 +89,8 @@ ImageData load_image(const std::filesystem::path& path) {
   img.channels = colour == 3 ? std::vector<std::string>{"r", "g", "b"} : std::vector<std::string>{"gray"};
   const double full = sixteen ? 65535.0 : 255.0;
   const std::size_t n = static_cast<std::size_t>(w) * h;
-  img.planes.assign(colour, std::vector<double>(n));
+  img.planes.resize(colour);  // (assign(colour, vector(n)) would hold one more plane as its model)
+  for (auto& plane : img.planes) plane.resize(n);
   for (std::size_t i = 0; i < n; ++i)
     for (int c = 0; c < colour; ++c) {
       const double v = sixteen ? static_cast<const unsigned short*>(data.get())[i * got + c]
