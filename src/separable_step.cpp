@@ -14,6 +14,8 @@ namespace {
 // Only 512 KiB of L2 per core are assumed; the rings of the fused steps take at most this much.
 constexpr std::size_t ring_budget_bytes = 384 * 1024;
 constexpr int most_fused_steps = 8;
+// Cells per chunk of the last level's row: with its source chunks it stays in a 32 KiB L1 cache.
+constexpr std::int64_t stream_chunk = 1024;
 
 std::int64_t wrap(std::int64_t t, std::int64_t n) {
   const std::int64_t m = t % n;
@@ -77,8 +79,16 @@ void horizontal_interior(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, const
   }
 }
 
+// Not inlined: inside the block loop the compiler lost the restrict qualifiers and reloaded the
+// output pointer from the stack at every vector store.
+#if defined(__GNUC__)
+#define PROPAGON_NOINLINE __attribute__((noinline))
+#else
+#define PROPAGON_NOINLINE
+#endif
+
 template <class T>
-void vertical_any(T* o, const T* c, const T* const* s, const T* w, int k, std::int64_t nx) {
+PROPAGON_NOINLINE void vertical_any(T* o, const T* c, const T* const* s, const T* w, int k, std::int64_t nx) {
   switch (k) {
     case 1: std::copy(c, c + nx, o); return;
     case 3: vertical_direct<3>(o, c, s, w, k, nx); return;
@@ -89,7 +99,7 @@ void vertical_any(T* o, const T* c, const T* const* s, const T* w, int k, std::i
 }
 
 template <class T>
-void horizontal_any(T* o, const T* v, const T* w, int k, std::int64_t lo, std::int64_t hi) {
+PROPAGON_NOINLINE void horizontal_any(T* o, const T* v, const T* w, int k, std::int64_t lo, std::int64_t hi) {
   switch (k) {
     case 1: std::copy(v + lo, v + hi, o + lo); return;
     case 3: horizontal_interior<3>(o, v, w, k, lo, hi); return;
@@ -213,10 +223,33 @@ void SeparableStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out, in
     auto compute = [&](int k, std::int64_t t) {
       T* v = blk.vertical.data();
       const T* c = ring_row(k - 1, t);
+      // Where the last level streams to `out`: whole 64-byte lines only; the partial lines at
+      // both ends get plain stores (mixing both kinds of store in one line would flush the
+      // write-combining buffer early).
+      T* dst = output + t * nx;
+      constexpr std::int64_t line = 64 / sizeof(T);
+      const std::int64_t misalign = std::int64_t(reinterpret_cast<std::uintptr_t>(dst) / sizeof(T)) % line;
+      const std::int64_t s_begin = std::min(nx, (line - misalign) % line);
+      const std::int64_t s_end = std::max(s_begin, ((nx + misalign) / line) * line - misalign);
+      bool stored = false;
       if (periodic || (t >= ya.interior_begin && t < ya.interior_end)) {
         if (ky <= 32) {
           for (int a = 0; a < ky; ++a) sources[a] = ring_row(k - 1, t + ry - a);
-          vertical_any(v, c, sources, wy, ky, nx);
+          if (k < S) {
+            vertical_any(v, c, sources, wy, ky, nx);
+          } else {
+            // The last level in chunks that fit L1, each streamed out while it is there.
+            const T* shifted[32];
+            for (std::int64_t x0 = 0; x0 < nx;) {
+              const std::int64_t x1 = x0 < s_begin ? s_begin : x0 < s_end ? std::min(s_end, x0 + stream_chunk) : nx;
+              for (int a = 0; a < ky; ++a) shifted[a] = sources[a] + x0;
+              vertical_any(v + x0, c + x0, shifted, wy, ky, x1 - x0);
+              if (x0 >= s_begin && x1 <= s_end) detail::stream_copy(dst + x0, v + x0, x1 - x0);
+              else std::copy(v + x0, v + x1, dst + x0);
+              x0 = x1;
+            }
+            stored = true;
+          }
         } else {
           std::copy(c, c + nx, v);
           for (int a = 0; a < ky; ++a)
@@ -239,14 +272,7 @@ void SeparableStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out, in
         detail::row_partials(v, nx, partials_.data() + (std::size_t(k - 1) * rows + t) * detail::row_terms);
       if (k < S) {
         horizontal(ring_row(k, t), v);
-      } else {
-        // Whole 64-byte lines are streamed; the partial lines at both ends get plain stores (mixing
-        // both kinds of store in one line would flush the write-combining buffer early).
-        T* dst = output + t * nx;
-        constexpr std::int64_t line = 64 / sizeof(T);
-        const std::int64_t misalign = std::int64_t(reinterpret_cast<std::uintptr_t>(dst) / sizeof(T)) % line;
-        const std::int64_t s_begin = std::min(nx, (line - misalign) % line);
-        const std::int64_t s_end = std::max(s_begin, ((nx + misalign) / line) * line - misalign);
+      } else if (!stored) {
         std::copy(v, v + s_begin, dst);
         detail::stream_copy(dst + s_begin, v + s_begin, s_end - s_begin);
         std::copy(v + s_end, v + nx, dst + s_end);
