@@ -26,6 +26,7 @@ struct TestStream {
   CellStream s;
   explicit TestStream(std::uint64_t seed, std::uint64_t cell = 0) : s(seed, 0, 0, cell) {}
   double uniform() { return s.uniform(); }
+  std::uint64_t bits() { return s.bits(); }
 };
 
 double log_pmf(std::uint64_t n, double p, std::uint64_t k) {

@@ -175,6 +175,18 @@ KOKKOS_INLINE_FUNCTION std::uint64_t sample_binomial(std::uint64_t n, double p, 
 /// the values of k inside the tails of probability below 2^-60 each (rarer than the 53-bit
 /// uniform can resolve), and an entry packs its threshold as a 48-bit fraction with its 16-bit
 /// alias, so the distribution is exact to about 2^-48 per value. Larger n use sample_binomial().
+/// hi:lo = a * b (the full 128-bit product).
+KOKKOS_INLINE_FUNCTION void multiply_64x64(std::uint64_t a, std::uint64_t b, std::uint64_t& hi, std::uint64_t& lo) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  hi = __umul64hi(a, b);
+  lo = a * b;
+#else
+  const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+  hi = static_cast<std::uint64_t>(p >> 64);
+  lo = static_cast<std::uint64_t>(p);
+#endif
+}
+
 struct BinomialTables {
   /// Per (j, n) at j * (max_n + 1) + n: first entry (32 bits) | smallest k kept (16) | width (16).
   Kokkos::View<std::uint64_t*> rows;
@@ -186,13 +198,15 @@ struct BinomialTables {
   KOKKOS_INLINE_FUNCTION std::uint64_t sample(int j, std::uint64_t n, Stream& rng) const {
     const std::uint64_t row = rows(j * (max_n + 1) + std::int64_t(n));
     const std::uint64_t first = row >> 32, k_min = (row >> 16) & 0xFFFF, width = row & 0xFFFF;
-    // One uniform gives both the column (its integer part) and the coin (the fraction).
-    const double x = rng.uniform() * double(width);
-    std::uint64_t i = static_cast<std::uint64_t>(x);
-    i = i >= width ? width - 1 : i;
-    const std::uint64_t coin = static_cast<std::uint64_t>((x - double(i)) * 281474976710656.0);  // 2^48
-    const std::uint64_t e = entries(std::int64_t(first + i));
-    return coin < (e >> 16) ? k_min + i : (e & 0xFFFF);
+    // 64 random bits r times the width: the high word floor(r * width / 2^64) is the column, the
+    // low word its fraction, whose top 48 bits are the coin. Integer arithmetic only: the draws
+    // of a cell form a dependent chain, and conversions to and from double would lengthen it.
+    std::uint64_t column, fraction;
+    multiply_64x64(rng.bits(), width, column, fraction);
+    const std::uint64_t e = entries(std::int64_t(first + column));
+    // A mask, not a branch: the coin is random, so a branch would be mispredicted half the time.
+    const std::uint64_t keep = std::uint64_t(0) - static_cast<std::uint64_t>((fraction >> 16) < (e >> 16));
+    return ((k_min + column) & keep) | ((e & 0xFFFF) & ~keep);
   }
 };
 
@@ -233,7 +247,9 @@ inline BinomialTables make_binomial_tables(const std::vector<double>& probabilit
       const std::size_t first = entries.size();
       entries.resize(first + std::size_t(width));
       auto put = [&](std::int64_t c, double threshold, std::int64_t alias_k) {
-        const double th = std::clamp(threshold, 0.0, 1.0) * one48;
+        // At most 2^48 - 1, so that the shift cannot overflow; a column kept with probability 1
+        // has itself as its alias, so the missing 2^-48 changes nothing.
+        const double th = std::min(std::clamp(threshold, 0.0, 1.0) * one48, one48 - 1);
         entries[first + c] = (static_cast<std::uint64_t>(th) << 16) | static_cast<std::uint64_t>(alias_k);
       };
       small.clear();
