@@ -102,6 +102,7 @@ void stochastic_step(const CellScatter& rule, const Grid& grid, const CountView&
   Kokkos::deep_copy(out, Count(0));
   const CellScatter r = rule;
   const std::int64_t rows = grid.rows(), ny = grid.ny(), nx = grid.nx();
+  const bool pairs = r.kind == StochasticKind::multinomial && r.separable;
   // One team per (replicate, row), the cells of the row spread over its threads: the coordinates
   // come from the loop, not from divisions per cell.
   using Policy = Kokkos::TeamPolicy<>;
@@ -112,12 +113,25 @@ void stochastic_step(const CellScatter& rule, const Grid& grid, const CountView&
         const std::int64_t z = row / ny, y = row - z * ny;
         Count* dest = out.data() + rep * cells;
         const Count* src = in.data() + rep * cells + row * nx;
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nx), [&](const std::int64_t x) {
-          r(static_cast<std::uint64_t>(rep), step, row * nx + x, z, y, x, src[x], [&](std::int64_t target, Count k) {
-            if (target < 0) Kokkos::atomic_add(&absorbed(rep), k);
-            else Kokkos::atomic_add(dest + target, k);
+        if (pairs) {
+          // Two neighbours at a time (see CellScatter::separable_pair), an odd last cell alone.
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, (nx + 1) / 2), [&](const std::int64_t p) {
+            const std::int64_t x = 2 * p;
+            auto sink = [&](std::int64_t target, Count k) {
+              if (target < 0) Kokkos::atomic_add(&absorbed(rep), k);
+              else Kokkos::atomic_add(dest + target, k);
+            };
+            if (x + 1 < nx) r.separable_pair(static_cast<std::uint64_t>(rep), step, row * nx + x, y, x, src[x], src[x + 1], sink);
+            else r(static_cast<std::uint64_t>(rep), step, row * nx + x, z, y, x, src[x], sink);
           });
-        });
+        } else {
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nx), [&](const std::int64_t x) {
+            r(static_cast<std::uint64_t>(rep), step, row * nx + x, z, y, x, src[x], [&](std::int64_t target, Count k) {
+              if (target < 0) Kokkos::atomic_add(&absorbed(rep), k);
+              else Kokkos::atomic_add(dest + target, k);
+            });
+          });
+        }
       });
 }
 

@@ -57,6 +57,44 @@ struct CellScatter {
                                          const Sink& sink) const {
     (*this)(replicate, step, cell, cell / (nx * ny), (cell / nx) % ny, cell % nx, n, sink);
   }
+  /// The separable multinomial for two neighbours in a row, (y, x) and (y, x + 1), their draws
+  /// interleaved: each cell's draws form a dependent chain of table reads, and two independent
+  /// chains side by side keep the CPU busy while either waits. The counts are the same as two
+  /// calls of operator() (each cell still draws from its own stream; an empty cell's draws are
+  /// all zero).
+  template <class Sink>
+  KOKKOS_INLINE_FUNCTION void separable_pair(std::uint64_t replicate, std::uint64_t step, std::int64_t cell,
+                                             std::int64_t y, std::int64_t x, Count n0, Count n1,
+                                             const Sink& sink) const {
+    CellStream rng0(seed, replicate, step, static_cast<std::uint64_t>(cell));
+    CellStream rng1(seed, replicate, step, static_cast<std::uint64_t>(cell + 1));
+    auto draw = [&](int j, Count m, CellStream& rng) {
+      return m <= Count(tables.max_n) ? tables.sample(separable_table(j), m, rng)
+                                      : sample_binomial(m, separable_conditional(j), rng);
+    };
+    Count left0 = n0, left1 = n1;
+    for (int b = 0; b < kx; ++b) {
+      const bool last_b = b + 1 == kx;
+      const Count nb0 = last_b ? left0 : draw(b, left0, rng0);
+      const Count nb1 = last_b ? left1 : draw(b, left1, rng1);
+      left0 -= nb0;
+      left1 -= nb1;
+      const std::int64_t xa = tx(x * kx + b), xb = tx((x + 1) * kx + b);
+      Count rest0 = nb0, rest1 = nb1;
+      for (int a = 0; a < ky; ++a) {
+        const bool last_a = a + 1 == ky;
+        const int j = kx - 1 + a;
+        const Count k0 = last_a ? rest0 : draw(j, rest0, rng0);
+        const Count k1 = last_a ? rest1 : draw(j, rest1, rng1);
+        rest0 -= k0;
+        rest1 -= k1;
+        const std::int64_t y2 = ty(y * ky + a);
+        sink(xa < 0 || y2 < 0 ? std::int64_t(-1) : y2 * nx + xa, k0);
+        sink(xb < 0 || y2 < 0 ? std::int64_t(-1) : y2 * nx + xb, k1);
+      }
+    }
+  }
+
   /// The same with the cell's coordinates given (no divisions in a loop that walks the rows).
   template <class Sink>
   KOKKOS_INLINE_FUNCTION void operator()(std::uint64_t replicate, std::uint64_t step, std::int64_t cell, std::int64_t z,
