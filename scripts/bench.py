@@ -147,8 +147,20 @@ def main():
     def numpy_fft():
         return np.fft.irfft2(np.fft.rfft2(u) * h ** steps, s=u.shape)
 
-    ours = propagon_bench(bench, f"BM_SpectralSteps/n:{n}/steps:{steps}$") if steps == 1000 else float("nan")
-    rows.append((f"{n}x{n}, {steps} steps", ours, {"numpy FFT (spectrum x H^n)": n * n * steps / best_time(numpy_fft, 3)}))
+    if steps == 1000:
+        ours = propagon_bench(bench, f"BM_SpectralSteps/n:{n}/steps:{steps}$")
+        jump = propagon_bench(bench, f"BM_SpectralJump/n:{n}/steps:{steps}$")
+        direct = propagon_bench(bench, f"BM_SeparableStep<float>/n:{n}/k:3/fused:8/boundary:0$")
+        direct_one = propagon_bench(bench, f"BM_SeparableStep<float>/n:{n}/k:3/fused:1/boundary:0$")
+    else:
+        ours = jump = direct = direct_one = float("nan")
+    rows.append((f"{n}x{n}, {steps} steps", ours, {
+        "numpy FFT (spectrum x H^n)": n * n * steps / best_time(numpy_fft, 3),
+        "propagon direct, 8 fused steps": direct,
+        "propagon direct, one step/sweep": direct_one,
+    }))
+    rows.append((f"  the jump alone", jump, {"propagon direct, 8 fused steps": direct,
+                                             "propagon direct, one step/sweep": direct_one}))
 
     print(f"\n{'case':<22} {'tool':<32} {'Mpix-steps/s':>13} {'propagon / tool':>16}")
     for case, ours, tools in rows:
