@@ -139,6 +139,8 @@ SeparableStep<T>::SeparableStep(const Grid& grid, const Propagator& propagator, 
   };
   y_ = make_axis(f.py, grid.ny());
   x_ = make_axis(f.px, grid.nx());
+  for (std::int64_t x = 0; x < grid.nx(); ++x)
+    if (x < x_.interior_begin || x >= x_.interior_end) x_edges_.push_back(x);
 
   // Fusing steps needs every source row of a row within one radius of it (true for every boundary
   // while the kernel is narrower than the grid; a periodic grid is handled as an endless one), and
@@ -179,9 +181,7 @@ void SeparableStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out, in
   T* output = out.data();
   const Axis& ya = y_;
   const Axis& xa = x_;
-  std::vector<std::int64_t> x_edges;
-  for (std::int64_t x = 0; x < nx; ++x)
-    if (x < xa.interior_begin || x >= xa.interior_end) x_edges.push_back(x);
+  const std::vector<std::int64_t>& x_edges = x_edges_;
 
   auto run_block = [&](const Block& blk) {
     const int ky = ya.taps, ry = ya.radius;

@@ -66,6 +66,7 @@ class SeparableStep {
   Grid grid_;
   Boundary boundary_;
   Axis y_, x_;
+  std::vector<std::int64_t> x_edges_;  ///< columns outside the x interior band
   int max_fused_ = 1;
   std::vector<Block> blocks_;
   mutable std::vector<double> partials_;  ///< steps x rows x row_terms
