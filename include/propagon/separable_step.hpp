@@ -21,7 +21,6 @@
 /// fused steps, so results are bit-identical between those choices (and across restarts).
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "propagon/boundary.hpp"
