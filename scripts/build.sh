@@ -3,6 +3,10 @@
 #   scripts/build.sh -DKokkos_ROOT=/opt/kokkos-4.6-openmp
 # PROPAGON_BUILD_TESTS=OFF builds only the library and the propagon program.
 set -euo pipefail
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then  # the comment above is the help
+  sed -n '2,/^set -euo/p' "$0" | grep '^#' | cut -c3-
+  exit 0
+fi
 cd "$(dirname "$0")/.."
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)

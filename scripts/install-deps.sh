@@ -7,6 +7,10 @@
 #                                       visualisation (about 2 GB installed), and scipy and OpenCV
 #                                       for scripts/bench.py
 set -euo pipefail
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then  # the comment above is the help
+  sed -n '2,/^set -euo/p' "$0" | grep '^#' | cut -c3-
+  exit 0
+fi
 
 packages=(
   build-essential cmake ninja-build pkg-config

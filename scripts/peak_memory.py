@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Peak resident memory of a Propagon run against the issue's bound.
+"""Peak resident memory of a Propagon run against the memory goal of the README's Speed section.
 
   /usr/bin/python3 scripts/peak_memory.py [--size 4096] [--steps 20] [--build build]
 
