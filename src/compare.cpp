@@ -128,6 +128,14 @@ CompareReport compare_runs(const fs::path& a, const fs::path& b, const std::opti
       throw InputError(fmt::format("step {}: the grids differ ({} in A, {} in B)", step, shape_text(da.shape), shape_text(db.shape)));
     if (da.spacing != db.spacing && report.notes.empty())
       report.notes.push_back("the two sides have different grid spacings; cells are compared index by index");
+    // Different physics is allowed (that can be the point of a comparison), but said.
+    if (step == steps.front()) {
+      if (da.header.boundary != db.header.boundary)
+        report.notes.push_back(fmt::format("the boundaries differ (A {}, B {}): differences near the walls are physics, "
+                                           "not noise", da.header.boundary, db.header.boundary));
+      if (da.propagator != db.propagator)
+        report.notes.push_back("the propagators differ: the two sides do not simulate the same process");
+    }
     report.a_kind = kind_of(da);
     report.b_kind = kind_of(db);
     const bool random = has_variance(da) || has_variance(db);

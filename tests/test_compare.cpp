@@ -14,7 +14,8 @@ using namespace propagon;
 
 namespace {
 std::filesystem::path write_fields(const std::filesystem::path& path, std::int64_t step, const std::vector<double>& values,
-                                   bool stochastic = false, double ppu = 100) {
+                                   bool stochastic = false, double ppu = 100, const char* boundary = "periodic",
+                                   const char* preset = "box") {
   Grid g = Grid::from_shape({2, 2});
   SnapshotHeader h;
   h.step = step;
@@ -24,6 +25,7 @@ std::filesystem::path write_fields(const std::filesystem::path& path, std::int64
   h.stochastic = stochastic;
   h.mode = stochastic ? "stochastic" : "deterministic";
   h.particles_per_unit = ppu;
+  h.boundary = boundary;
   std::vector<std::uint64_t> counts;
   for (double v : values) counts.push_back(static_cast<std::uint64_t>(std::llround(std::max(0.0, v) * ppu)));
   SnapshotChannel c;
@@ -33,7 +35,7 @@ std::filesystem::path write_fields(const std::filesystem::path& path, std::int64
     c.counts = counts.data();
     c.absorbed_particles = {0};
   }
-  const Propagator p = normalize_kernel(make_preset("box", 2, {3, 3}, 0), Normalization::softmax);
+  const Propagator p = normalize_kernel(make_preset(preset, 2, {3, 3}, 1.0), Normalization::softmax);
   std::filesystem::create_directories(path.parent_path());
   write_snapshot(path, h, g, {c}, p, "name: test\n");
   return path;
@@ -140,6 +142,7 @@ TEST(Compare, ACollapseRealisationGetsNoPoissonZ) {
   h.time = 1;
   h.precision = "float64";
   h.mode = "collapse";
+  h.boundary = "periodic";
   h.stochastic = true;
   h.particles_per_unit = 100;
   const std::vector<double> v{2, 0, 0, 2};
@@ -174,4 +177,16 @@ TEST(Compare, GridMismatchNamesTheShapes) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("2 x 2 in A, 4 in B"), std::string::npos) << e.what();
   }
+}
+
+TEST(Compare, DifferentBoundariesOrPropagatorsAreNoted) {
+  const auto dir = propagon::testing::scratch_dir("compare_physics");
+  write_fields(dir / "a" / "snapshots" / "step_000000.h5", 0, {1, 2, 3, 4}, false, 100, "reflect", "gaussian");
+  write_fields(dir / "b" / "snapshots" / "step_000000.h5", 0, {1, 2, 3, 4});
+  const CompareReport r = compare_runs(dir / "a", dir / "b");
+  ASSERT_EQ(r.notes.size(), 2u);
+  EXPECT_NE(r.notes[0].find("boundaries differ (A reflect, B periodic)"), std::string::npos) << r.notes[0];
+  EXPECT_NE(r.notes[1].find("propagators differ"), std::string::npos) << r.notes[1];
+  write_fields(dir / "c" / "snapshots" / "step_000000.h5", 0, {4, 3, 2, 1});
+  EXPECT_TRUE(compare_runs(dir / "c", dir / "b").notes.empty());  // same physics: nothing to say
 }
