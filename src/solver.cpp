@@ -23,6 +23,7 @@ using HostView = Kokkos::View<T*, Kokkos::HostSpace>;
 template <class T>
 HostView<T> host_copy(const Kokkos::View<T*>& v, const char* label) {
   HostView<T> h(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), v.extent(0));
+  advise_huge_pages(h);
   Kokkos::deep_copy(h, v);
   return h;
 }
@@ -51,6 +52,7 @@ class DeterministicSolver : public Solver {
       if (release) std::vector<double>().swap(release->values[c]);
     }
     scratch_ = FieldView<T>(Kokkos::view_alloc("scratch", Kokkos::WithoutInitializing), static_cast<std::size_t>(grid_.cells()));
+    advise_huge_pages(scratch_);
   }
   void advance(std::int64_t step) override {
     std::vector<std::vector<FieldStats>> unused;
@@ -151,9 +153,11 @@ class StochasticSolver : public Solver {
                                 run.seed, largest_count(initial, run.particles_per_unit))) {
     const std::int64_t cells = grid_.cells();
     scratch_ = CountView(Kokkos::view_alloc("counts_scratch", Kokkos::WithoutInitializing), cells * replicates_);
+    advise_huge_pages(scratch_);
     for (std::size_t c = 0; c < names_.size(); ++c) {
       // Every replicate starts from the same integer field: round(concentration x particles_per_unit).
       CountView v(Kokkos::view_alloc("counts_" + names_[c], Kokkos::WithoutInitializing), cells * replicates_);
+      advise_huge_pages(v);
       auto h = Kokkos::create_mirror_view(v);
       for (std::int64_t i = 0; i < cells; ++i) {
         const double x = initial.values[c][static_cast<std::size_t>(i)] * ppu_;
