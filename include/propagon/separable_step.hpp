@@ -10,8 +10,9 @@
 ///
 /// Three things make it fast on a CPU:
 ///  - 2 * (k - 1) multiply-adds per cell instead of k^2 - 1;
-///  - the finished rows go to memory with non-temporal stores, so a step moves 8 bytes per float32
-///    cell (one read, one write) instead of 12 (the write would first read the line);
+///  - the finished rows of a large field (8 MiB or more) go to memory with non-temporal stores,
+///    straight from the registers, so a step moves 8 bytes per float32 cell (one read, one write)
+///    instead of 12 (the write would first read the line); a smaller field stays in cache;
 ///  - temporal blocking: several steps are fused into one sweep. Each intermediate step lives only
 ///    in a ring of k rows that stays in the L2 cache, so n fused steps cost one read and one write
 ///    of the field. Rows are cut into blocks (one per thread and a few more); a block recomputes a
