@@ -175,7 +175,8 @@ bool SeparableStep<T>::usable(const Grid& grid, const Propagator& propagator) {
 }
 
 template <class T>
-SeparableStep<T>::SeparableStep(const Grid& grid, const Propagator& propagator, Boundary boundary, int blocks)
+SeparableStep<T>::SeparableStep(const Grid& grid, const Propagator& propagator, Boundary boundary, int blocks,
+                                bool fuse_small_fields)
     : grid_(grid), boundary_(boundary) {
   const SeparableFactors f = *separable_factors(propagator);
   auto make_axis = [&](const std::vector<double>& w, std::int64_t n) {
@@ -203,7 +204,8 @@ SeparableStep<T>::SeparableStep(const Grid& grid, const Propagator& propagator, 
     for (int a = 0; a < y_.taps; ++a)
       for (std::int64_t i = y_.offsets[t * y_.taps + a]; i < y_.offsets[t * y_.taps + a + 1]; ++i)
         if (std::abs(y_.sources[i] - t) > y_.radius) local = false;
-  if (boundary != Boundary::absorb && local) {
+  const bool large = static_cast<std::size_t>(grid.cells()) * sizeof(T) >= stream_threshold_bytes;
+  if (boundary != Boundary::absorb && local && (large || fuse_small_fields)) {
     const std::size_t level_bytes = static_cast<std::size_t>(y_.taps) * grid.nx() * sizeof(T);
     max_fused_ = static_cast<int>(std::clamp<std::size_t>(ring_budget_bytes / std::max<std::size_t>(level_bytes, 1), 1,
                                                           most_fused_steps));

@@ -32,7 +32,7 @@ Propagator asymmetric_product(int ky, int kx) {
 template <class T>
 std::vector<double> separable_steps(const Grid& g, const Propagator& p, Boundary b, const std::vector<double>& u, int steps,
                                     int fused, int blocks, std::vector<FieldStats>* all_stats = nullptr) {
-  const SeparableStep<T> step(g, p, b, blocks);
+  const SeparableStep<T> step(g, p, b, blocks, /*fuse_small_fields=*/true);
   Field<T> f = make_field<T>("c", u);
   FieldView<T> scratch("scratch", g.cells());
   std::vector<FieldStats> stats;
@@ -134,9 +134,12 @@ TEST(SeparableStep, ConservesMassFloat32Over500Steps) {
   }
 }
 
-TEST(SeparableStep, AbsorbingWallsDoNotFuse) {
+TEST(SeparableStep, AbsorbingWallsAndSmallFieldsDoNotFuse) {
   const Grid g = Grid::from_shape({16, 16});
   const Propagator p = normalize_kernel(make_preset("gaussian", 2, {3, 3}, 1.0), Normalization::softmax);
-  EXPECT_EQ(SeparableStep<float>(g, p, Boundary::absorb).max_fused_steps(), 1);
-  EXPECT_GT(SeparableStep<float>(g, p, Boundary::periodic).max_fused_steps(), 1);
+  EXPECT_EQ(SeparableStep<float>(g, p, Boundary::absorb, 0, true).max_fused_steps(), 1);
+  EXPECT_GT(SeparableStep<float>(g, p, Boundary::periodic, 0, true).max_fused_steps(), 1);
+  // A field that stays in cache is not fused unless asked; a large one is.
+  EXPECT_EQ(SeparableStep<float>(g, p, Boundary::periodic).max_fused_steps(), 1);
+  EXPECT_GT(SeparableStep<float>(Grid::from_shape({2048, 2048}), p, Boundary::periodic).max_fused_steps(), 1);
 }

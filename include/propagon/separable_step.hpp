@@ -40,10 +40,14 @@ class SeparableStep {
   static bool usable(const Grid& grid, const Propagator& propagator);
 
   /// `blocks` > 0 fixes the number of row blocks (tests); 0 picks a few per host thread.
-  SeparableStep(const Grid& grid, const Propagator& propagator, Boundary boundary, int blocks = 0);
+  /// Fields under 8 MiB stay in cache, where fusing steps does not pay and is not done, unless
+  /// `fuse_small_fields` (tests).
+  SeparableStep(const Grid& grid, const Propagator& propagator, Boundary boundary, int blocks = 0,
+                bool fuse_small_fields = false);
 
   /// How many steps one apply() may fuse: 1 for absorbing walls (their absorbed mass is counted
-  /// per step), otherwise as many as keep the rings in a 512 KiB L2 cache (at most 8).
+  /// per step) and for fields that fit in cache, otherwise as many as keep the rings in a 512 KiB
+  /// L2 cache (at most 8).
   int max_fused_steps() const { return max_fused_; }
 
   /// out = P^steps (*) in, 1 <= steps <= max_fused_steps(); `in` is left unchanged. With `stats`,
