@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds Propagon in ./build (Release). Extra arguments go to CMake, e.g.
-#   scripts/build.sh -DKokkos_ROOT=/opt/kokkos-4.6-openmp
+#   scripts/build.sh -DKokkos_ROOT=/opt/kokkos-4-openmp
 # PROPAGON_BUILD_TESTS=OFF builds only the library and the propagon program.
 set -euo pipefail
 if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then  # the comment above is the help
