@@ -417,16 +417,16 @@ RunSummary run_with(const RunDescription& run, const InitialState& initial, Init
   std::vector<std::vector<FieldStats>> fused_stats;
   while (step < run.steps) {
     Kokkos::Profiling::pushRegion("propagon::step");
-    std::int64_t taken = 1;
+    // The group of steps this pass takes: group_first .. group_first + taken - 1.
+    std::int64_t group_first = step + 1, taken = 1;
     if (solver->jumps()) {
-      step = next_observed(step);
-      solver->advance(step);
+      group_first = next_observed(step);
+      solver->advance(group_first);
       fused_stats.assign(1, solver->stats());
     } else {
-      taken = solver->advance_fused(step + 1, next_observed(step) - step, fused_stats);
+      taken = solver->advance_fused(group_first, next_observed(step) - step, fused_stats);
     }
     Kokkos::Profiling::popRegion();
-    const std::int64_t group_first = solver->jumps() ? step : step + 1;
     summary.stopped_by_signal = stop_signal();
     for (std::int64_t i = 0; i < taken; ++i) {
       const std::int64_t s_i = group_first + i;

@@ -54,28 +54,9 @@ class DeterministicSolver : public Solver {
     scratch_ = FieldView<T>(Kokkos::view_alloc("scratch", Kokkos::WithoutInitializing), static_cast<std::size_t>(grid_.cells()));
     advise_huge_pages(scratch_);
   }
-  void advance(std::int64_t step) override {
-    std::vector<std::vector<FieldStats>> unused;
-    advance_fused(step, 1, unused);
-  }
+  void advance(std::int64_t) override { step_channels(1, nullptr); }
   std::int64_t advance_fused(std::int64_t, std::int64_t max_steps, std::vector<std::vector<FieldStats>>& stats) override {
-    // The separable path fuses steps and takes the statistics on the way; the general stencil
-    // takes one step, and the statistics are a pass of their own.
-    const std::int64_t n = separable_ ? std::min<std::int64_t>(max_steps, separable_->max_fused_steps()) : 1;
-    stats.assign(static_cast<std::size_t>(n), std::vector<FieldStats>(fields_.size()));
-    std::vector<FieldStats> per_step;
-    for (std::size_t c = 0; c < fields_.size(); ++c) {
-      if (boundary_ == Boundary::absorb) absorbed_[c] += stepper_.leaving_mass(fields_[c].values);
-      if (separable_) {
-        separable_->apply(fields_[c].values, scratch_, static_cast<int>(n), &per_step);
-        for (std::int64_t i = 0; i < n; ++i) stats[i][c] = per_step[i];
-      } else {
-        stepper_.apply(fields_[c].values, scratch_);
-      }
-      std::swap(fields_[c].values, scratch_);
-      if (!separable_) stats[0][c] = field_stats<T>(fields_[c].values, grid_);
-    }
-    return n;
+    return step_channels(max_steps, &stats);
   }
   std::vector<FieldStats> stats() const override {
     std::vector<FieldStats> s;
@@ -114,6 +95,27 @@ class DeterministicSolver : public Solver {
   }
 
  private:
+  // Up to max_steps steps of every channel, with the statistics after each when `stats` is
+  // given. The separable path fuses steps and takes the statistics on the way; the general
+  // stencil takes one step, and the statistics are a pass of their own.
+  std::int64_t step_channels(std::int64_t max_steps, std::vector<std::vector<FieldStats>>* stats) {
+    const std::int64_t n = separable_ ? std::min<std::int64_t>(max_steps, separable_->max_fused_steps()) : 1;
+    if (stats) stats->assign(static_cast<std::size_t>(n), std::vector<FieldStats>(fields_.size()));
+    std::vector<FieldStats> per_step;
+    for (std::size_t c = 0; c < fields_.size(); ++c) {
+      if (boundary_ == Boundary::absorb) absorbed_[c] += stepper_.leaving_mass(fields_[c].values);
+      if (separable_) separable_->apply(fields_[c].values, scratch_, static_cast<int>(n), stats ? &per_step : nullptr);
+      else stepper_.apply(fields_[c].values, scratch_);
+      std::swap(fields_[c].values, scratch_);
+      if (!stats) continue;
+      if (separable_)
+        for (std::int64_t k = 0; k < n; ++k) (*stats)[k][c] = per_step[k];
+      else
+        (*stats)[0][c] = field_stats<T>(fields_[c].values, grid_);
+    }
+    return n;
+  }
+
   Grid grid_;
   Boundary boundary_;
   DeterministicStep<T> stepper_;
