@@ -58,26 +58,13 @@ void vertical_direct(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT c, const T* 
 template <int K, class T>
 void horizontal_interior(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, const T* w, int k_runtime, std::int64_t lo,
                          std::int64_t hi) {
-  if constexpr (K > 0) {
-    constexpr int r = K / 2;
-    T wk[K];
-    for (int b = 0; b < K; ++b) wk[b] = w[b];
-    for (std::int64_t x = lo; x < hi; ++x) {
-      const T vx = v[x];
-      T acc = 0;
-      for (int b = 0; b < K; ++b)
-        if (b != r) acc += wk[b] * (v[x + r - b] - vx);
-      o[x] = vx + acc;
-    }
-  } else {
-    const int k = k_runtime, r = k / 2;
-    for (std::int64_t x = lo; x < hi; ++x) {
-      const T vx = v[x];
-      T acc = 0;
-      for (int b = 0; b < k; ++b)
-        if (b != r) acc += w[b] * (v[x + r - b] - vx);
-      o[x] = vx + acc;
-    }
+  const int k = K > 0 ? K : k_runtime, r = k / 2;  // a constant K unrolls the taps
+  for (std::int64_t x = lo; x < hi; ++x) {
+    const T vx = v[x];
+    T acc = 0;
+    for (int b = 0; b < k; ++b)
+      if (b != r) acc += w[b] * (v[x + r - b] - vx);
+    o[x] = vx + acc;
   }
 }
 

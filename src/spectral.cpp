@@ -142,7 +142,6 @@ void SpectralPropagation<T>::field_at(std::int64_t step, T* out) {
   constexpr std::size_t block = 256;
   alignas(64) double hr[block], hi[block], br[block], bi[block];
   if (real_transfer_) {
-    const T scale_in = T(1);
     for (std::size_t k0 = 0; k0 < transfer_.size(); k0 += block) {
       const std::size_t m = std::min(block, transfer_.size() - k0);
       for (std::size_t k = 0; k < m; ++k) hr[k] = 1, br[k] = transfer_[k0 + k].real();
@@ -152,34 +151,34 @@ void SpectralPropagation<T>::field_at(std::int64_t step, T* out) {
         if (e > 1)
           for (std::size_t k = 0; k < m; ++k) br[k] *= br[k];
       }
-      for (std::size_t k = 0; k < m; ++k) work_[k0 + k] = spectrum0_[k0 + k] * (T(hr[k]) * scale_in);
+      for (std::size_t k = 0; k < m; ++k) work_[k0 + k] = spectrum0_[k0 + k] * T(hr[k]);
     }
   } else {
-  for (std::size_t k0 = 0; k0 < transfer_.size(); k0 += block) {
-    const std::size_t m = std::min(block, transfer_.size() - k0);
-    for (std::size_t k = 0; k < m; ++k) {
-      hr[k] = 1, hi[k] = 0;
-      br[k] = transfer_[k0 + k].real(), bi[k] = transfer_[k0 + k].imag();
+    for (std::size_t k0 = 0; k0 < transfer_.size(); k0 += block) {
+      const std::size_t m = std::min(block, transfer_.size() - k0);
+      for (std::size_t k = 0; k < m; ++k) {
+        hr[k] = 1, hi[k] = 0;
+        br[k] = transfer_[k0 + k].real(), bi[k] = transfer_[k0 + k].imag();
+      }
+      for (std::int64_t e = n; e > 0; e >>= 1) {
+        if (e & 1)
+          for (std::size_t k = 0; k < m; ++k) {
+            const double r = hr[k] * br[k] - hi[k] * bi[k];
+            hi[k] = hr[k] * bi[k] + hi[k] * br[k];
+            hr[k] = r;
+          }
+        if (e > 1)
+          for (std::size_t k = 0; k < m; ++k) {
+            const double r = br[k] * br[k] - bi[k] * bi[k];
+            bi[k] = 2 * br[k] * bi[k];
+            br[k] = r;
+          }
+      }
+      for (std::size_t k = 0; k < m; ++k) {
+        const double sr = spectrum0_[k0 + k].real(), si = spectrum0_[k0 + k].imag();
+        work_[k0 + k] = std::complex<T>(T(sr * hr[k] - si * hi[k]), T(sr * hi[k] + si * hr[k]));
+      }
     }
-    for (std::int64_t e = n; e > 0; e >>= 1) {
-      if (e & 1)
-        for (std::size_t k = 0; k < m; ++k) {
-          const double r = hr[k] * br[k] - hi[k] * bi[k];
-          hi[k] = hr[k] * bi[k] + hi[k] * br[k];
-          hr[k] = r;
-        }
-      if (e > 1)
-        for (std::size_t k = 0; k < m; ++k) {
-          const double r = br[k] * br[k] - bi[k] * bi[k];
-          bi[k] = 2 * br[k] * bi[k];
-          br[k] = r;
-        }
-    }
-    for (std::size_t k = 0; k < m; ++k) {
-      const double sr = spectrum0_[k0 + k].real(), si = spectrum0_[k0 + k].imag();
-      work_[k0 + k] = std::complex<T>(T(sr * hr[k] - si * hi[k]), T(sr * hi[k] + si * hr[k]));
-    }
-  }
   }
   Fftw<T>::execute(plans_->inverse);  // work_ -> real_work_ (c2r overwrites its input)
   const T scale = T(1.0 / double(grid_.cells()));
