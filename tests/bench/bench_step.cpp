@@ -1,5 +1,5 @@
-// Throughput of the deterministic step (Google Benchmark). Reports pixel-steps/s and the bytes/s
-// of the streaming bound (one read and one write of every cell per step).
+// Throughput of the steps (Google Benchmark). Reports pixel-steps/s and, for the deterministic
+// steps, the bytes/s of the streaming bound (one read and one write of every cell per step).
 #include <benchmark/benchmark.h>
 
 #include <Kokkos_Core.hpp>
@@ -8,6 +8,7 @@
 #include "propagon/field_stats.hpp"
 #include "propagon/image.hpp"
 #include "propagon/separable_step.hpp"
+#include "propagon/spectral.hpp"
 #include "propagon/stencil.hpp"
 #include "propagon/stochastic.hpp"
 
@@ -15,12 +16,31 @@ namespace {
 
 using namespace propagon;
 
-// Fields as the solver makes them (huge pages advised before the first write).
+// Fields as the solver makes them (huge pages advised before the first write), holding a
+// photo-like pattern of 0..255.
 template <class T>
 FieldView<T> bench_field(const char* name, std::int64_t n) {
   FieldView<T> v(Kokkos::view_alloc(std::string(name), Kokkos::WithoutInitializing), n);
   advise_huge_pages(v);
+  Kokkos::parallel_for(n, KOKKOS_LAMBDA(std::int64_t i) { v(i) = T((i * 7919) % 256); });
   return v;
+}
+
+std::vector<float> host_pattern(std::int64_t n) {
+  std::vector<float> u(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < u.size(); ++i) u[i] = float((i * 7919) % 256);
+  return u;
+}
+
+Propagator gaussian(int rank, int k) {
+  return normalize_kernel(make_preset("gaussian", rank, std::vector<int>(rank, k), 1.0), Normalization::softmax);
+}
+
+// The counters every case reports: pixel-steps/s, and optionally the bytes/s of the streaming bound.
+void report(benchmark::State& state, double pixel_steps_per_iteration, std::int64_t bytes_per_iteration = 0) {
+  state.counters["pixel_steps_per_s"] =
+      benchmark::Counter(pixel_steps_per_iteration * double(state.iterations()), benchmark::Counter::kIsRate);
+  if (bytes_per_iteration > 0) state.SetBytesProcessed(int64_t(state.iterations()) * bytes_per_iteration);
 }
 
 template <class T>
@@ -29,33 +49,19 @@ void BM_DeterministicStep(benchmark::State& state) {
   const int k = static_cast<int>(state.range(1));
   const int rank = static_cast<int>(state.range(2));
   const Boundary boundary = static_cast<Boundary>(state.range(3));
-  Grid grid = rank == 3 ? Grid::from_shape({n, n, n}) : Grid::from_shape({n, n});
-  const Propagator p = normalize_kernel(make_preset("gaussian", rank, std::vector<int>(rank, k), 1.0), Normalization::softmax);
+  const Grid grid = rank == 3 ? Grid::from_shape({n, n, n}) : Grid::from_shape({n, n});
   FieldView<T> a = bench_field<T>("a", grid.cells()), b = bench_field<T>("b", grid.cells());
-  Kokkos::parallel_for(grid.cells(), KOKKOS_LAMBDA(std::int64_t i) { a(i) = T((i * 7919) % 256), b(i) = T(0); });
-  const DeterministicStep<T> step(grid, p, boundary);
+  const DeterministicStep<T> step(grid, gaussian(rank, k), boundary);
   for (auto _ : state) {
     step.apply(a, b);
     compat::fence("bench");
     std::swap(a, b);
   }
-  state.counters["pixel_steps_per_s"] = benchmark::Counter(double(grid.cells()) * state.iterations(), benchmark::Counter::kIsRate);
-  state.SetBytesProcessed(int64_t(state.iterations()) * grid.cells() * 2 * int64_t(sizeof(T)));
+  report(state, double(grid.cells()), grid.cells() * 2 * int64_t(sizeof(T)));
 }
 
-template <class T>
-void BM_FieldStats(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  Grid grid = Grid::from_shape({n, n});
-  FieldView<T> a("a", grid.cells());
-  Kokkos::deep_copy(a, T(1));
-  for (auto _ : state) benchmark::DoNotOptimize(field_stats<T>(a, grid).mass);
-  state.counters["pixel_steps_per_s"] = benchmark::Counter(double(grid.cells()) * state.iterations(), benchmark::Counter::kIsRate);
-  state.SetBytesProcessed(int64_t(state.iterations()) * grid.cells() * int64_t(sizeof(T)));
-}
-
-// The separable path (1D passes, streaming stores), `fused` steps per sweep (temporal blocking).
-// Counts pixel-steps, so a fused sweep of 8 steps counts 8.
+// The separable path (1D passes, streaming stores), `fused` steps per sweep (temporal blocking),
+// fewer if the path takes fewer (the `fused` counter). Counts pixel-steps: a sweep of 8 counts 8.
 template <class T>
 void BM_SeparableStep(benchmark::State& state) {
   const std::int64_t n = state.range(0);
@@ -63,19 +69,89 @@ void BM_SeparableStep(benchmark::State& state) {
   const int fused = static_cast<int>(state.range(2));
   const Boundary boundary = static_cast<Boundary>(state.range(3));
   const Grid grid = Grid::from_shape({n, n});
-  const Propagator p = normalize_kernel(make_preset("gaussian", 2, {k, k}, 1.0), Normalization::softmax);
   FieldView<T> a = bench_field<T>("a", grid.cells()), b = bench_field<T>("b", grid.cells());
-  Kokkos::parallel_for(grid.cells(), KOKKOS_LAMBDA(std::int64_t i) { a(i) = T((i * 7919) % 256), b(i) = T(0); });
-  const SeparableStep<T> step(grid, p, boundary);
+  const SeparableStep<T> step(grid, gaussian(2, k), boundary);
   const int s = std::min(fused, step.max_fused_steps());
   for (auto _ : state) {
     step.apply(a, b, s);
     std::swap(a, b);
   }
   state.counters["fused"] = s;
-  state.counters["pixel_steps_per_s"] =
-      benchmark::Counter(double(grid.cells()) * s * state.iterations(), benchmark::Counter::kIsRate);
-  state.SetBytesProcessed(int64_t(state.iterations()) * grid.cells() * 2 * int64_t(sizeof(T)));
+  report(state, double(grid.cells()) * s, grid.cells() * 2 * int64_t(sizeof(T)));
+}
+
+template <class T>
+void BM_FieldStats(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const Grid grid = Grid::from_shape({n, n});
+  const FieldView<T> a = bench_field<T>("a", grid.cells());
+  for (auto _ : state) benchmark::DoNotOptimize(field_stats<T>(a, grid).mass);
+  report(state, double(grid.cells()), grid.cells() * int64_t(sizeof(T)));
+}
+
+// Stochastic steps of the counts in `a` under a 3x3 box.
+void run_stochastic(benchmark::State& state, const Grid& grid, const CellScatter& rule, CountView a) {
+  CountView b("b", grid.cells());
+  Kokkos::View<Count*> gone("gone", 1);
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    stochastic_step(rule, grid, a, b, 1, ++step, gone);
+    compat::fence("bench");
+    std::swap(a, b);
+  }
+  report(state, double(grid.cells()));
+}
+
+const Propagator& box3() {
+  static const Propagator p = normalize_kernel(make_preset("box", 2, {3, 3}, 0), Normalization::softmax);
+  return p;
+}
+
+void BM_StochasticStep(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const auto kind = state.range(1) ? StochasticKind::collapse : StochasticKind::multinomial;
+  const Grid grid = Grid::from_shape({n, n});
+  run_stochastic(state, grid, make_cell_scatter(grid, box3(), Boundary::periodic, kind, 1), bench_field<Count>("a", grid.cells()));
+}
+
+// The case: a photo (the bundled astronaut, red channel) at 255 particles per pixel, 3x3 box.
+void BM_StochasticPhoto(benchmark::State& state) {
+  const ImageData img = load_image(PROPAGON_SOURCE_DIR "/configs/images/astronaut.png");
+  const Grid grid = Grid::from_shape({img.height, img.width});
+  CountView a("a", grid.cells());
+  auto h = Kokkos::create_mirror_view(a);
+  for (std::int64_t i = 0; i < grid.cells(); ++i) h(i) = Count(std::llround(img.planes[0][i] * 255));
+  Kokkos::deep_copy(a, h);
+  run_stochastic(state, grid, make_cell_scatter(grid, box3(), Boundary::reflect, StochasticKind::multinomial, 1, 255), a);
+}
+
+// The convolution theorem against the direct path: n steps of a 3x3 Gaussian on n^2, periodic,
+// the plans, the forward transform and the transfer function included.
+void BM_SpectralSteps(benchmark::State& state) {
+  const std::int64_t n = state.range(0), steps = state.range(1);
+  const Grid grid = Grid::from_shape({n, n});
+  const std::vector<float> u = host_pattern(grid.cells());
+  std::vector<float> out(u.size());
+  for (auto _ : state) {
+    SpectralPropagation<float> s(grid, gaussian(2, 3), u);
+    s.field_at(steps, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  report(state, double(grid.cells()) * double(steps));
+}
+
+// The same with the plans, the forward transform and the transfer function made once (as in a run
+// with several snapshots): only the jump of `steps` steps (H^n, product, inverse transform).
+void BM_SpectralJump(benchmark::State& state) {
+  const std::int64_t n = state.range(0), steps = state.range(1);
+  const Grid grid = Grid::from_shape({n, n});
+  std::vector<float> out(static_cast<std::size_t>(grid.cells()));
+  SpectralPropagation<float> s(grid, gaussian(2, 3), host_pattern(grid.cells()));
+  for (auto _ : state) {
+    s.field_at(steps, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  report(state, double(grid.cells()) * double(steps));
 }
 
 constexpr int periodic = static_cast<int>(Boundary::periodic);
@@ -117,6 +193,10 @@ BENCHMARK_TEMPLATE(BM_SeparableStep, double)
     ->Args({4096, 3, 8, periodic})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_FieldStats, float)->Arg(4096)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StochasticPhoto)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StochasticStep)->ArgNames({"n", "collapse"})->Args({512, 0})->Args({512, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SpectralJump)->ArgNames({"n", "steps"})->Args({1024, 1000})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SpectralSteps)->ArgNames({"n", "steps"})->Args({1024, 1000})->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
   Kokkos::ScopeGuard kokkos(argc, argv);
@@ -125,90 +205,3 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   return 0;
 }
-
-namespace {
-void BM_StochasticStep(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  const auto kind = state.range(1) ? propagon::StochasticKind::collapse : propagon::StochasticKind::multinomial;
-  const propagon::Grid grid = propagon::Grid::from_shape({n, n});
-  const propagon::Propagator p =
-      propagon::normalize_kernel(propagon::make_preset("box", 2, {3, 3}, 0), propagon::Normalization::softmax);
-  const propagon::CellScatter rule = propagon::make_cell_scatter(grid, p, propagon::Boundary::periodic, kind, 1);
-  propagon::CountView a("a", grid.cells()), b("b", grid.cells());
-  Kokkos::View<propagon::Count*> gone("gone", 1);
-  // A photo-like field: 0..255 particles per pixel.
-  Kokkos::parallel_for(grid.cells(), KOKKOS_LAMBDA(std::int64_t i) { a(i) = propagon::Count((i * 7919) % 256); });
-  std::uint64_t step = 0;
-  for (auto _ : state) {
-    propagon::stochastic_step(rule, grid, a, b, 1, ++step, gone);
-    propagon::compat::fence("bench");
-    std::swap(a, b);
-  }
-  state.counters["pixel_steps_per_s"] = benchmark::Counter(double(grid.cells()) * state.iterations(), benchmark::Counter::kIsRate);
-}
-}  // namespace
-// The case: a photo (the bundled astronaut, red channel) at 255 particles per pixel, 3x3 box.
-void BM_StochasticPhoto(benchmark::State& state) {
-  const propagon::ImageData img = propagon::load_image(PROPAGON_SOURCE_DIR "/configs/images/astronaut.png");
-  const propagon::Grid grid = propagon::Grid::from_shape({img.height, img.width});
-  const propagon::Propagator p =
-      propagon::normalize_kernel(propagon::make_preset("box", 2, {3, 3}, 0), propagon::Normalization::softmax);
-  const propagon::CellScatter rule =
-      propagon::make_cell_scatter(grid, p, propagon::Boundary::reflect, propagon::StochasticKind::multinomial, 1, 255);
-  propagon::CountView a("a", grid.cells()), b("b", grid.cells());
-  auto h = Kokkos::create_mirror_view(a);
-  for (std::int64_t i = 0; i < grid.cells(); ++i) h(i) = propagon::Count(std::llround(img.planes[0][i] * 255));
-  Kokkos::deep_copy(a, h);
-  Kokkos::View<propagon::Count*> gone("gone", 1);
-  std::uint64_t step = 0;
-  for (auto _ : state) {
-    propagon::stochastic_step(rule, grid, a, b, 1, ++step, gone);
-    propagon::compat::fence("bench");
-    std::swap(a, b);
-  }
-  state.counters["pixel_steps_per_s"] = benchmark::Counter(double(grid.cells()) * state.iterations(), benchmark::Counter::kIsRate);
-}
-BENCHMARK(BM_StochasticPhoto)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_StochasticStep)->ArgNames({"n", "collapse"})->Args({512, 0})->Args({512, 1})->Unit(benchmark::kMillisecond);
-
-#include "propagon/spectral.hpp"
-
-namespace {
-// The convolution theorem against the direct path: n steps of a 3x3 Gaussian on n^2, periodic.
-void BM_SpectralSteps(benchmark::State& state) {
-  const std::int64_t n = state.range(0), steps = state.range(1);
-  const propagon::Grid grid = propagon::Grid::from_shape({n, n});
-  const propagon::Propagator p =
-      propagon::normalize_kernel(propagon::make_preset("gaussian", 2, {3, 3}, 1.0), propagon::Normalization::softmax);
-  std::vector<float> u(static_cast<std::size_t>(grid.cells()));
-  for (std::size_t i = 0; i < u.size(); ++i) u[i] = float((i * 7919) % 256);
-  std::vector<float> out(u.size());
-  for (auto _ : state) {
-    propagon::SpectralPropagation<float> s(grid, p, u);  // forward transform (and plans) included
-    s.field_at(steps, out.data());
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.counters["pixel_steps_per_s"] =
-      benchmark::Counter(double(grid.cells()) * double(steps) * state.iterations(), benchmark::Counter::kIsRate);
-}
-}  // namespace
-// The same with the plans, the forward transform and the transfer function made once (as in a run
-// with several snapshots): only the jump of `steps` steps (H^n, product, inverse transform).
-void BM_SpectralJump(benchmark::State& state) {
-  const std::int64_t n = state.range(0), steps = state.range(1);
-  const propagon::Grid grid = propagon::Grid::from_shape({n, n});
-  const propagon::Propagator p =
-      propagon::normalize_kernel(propagon::make_preset("gaussian", 2, {3, 3}, 1.0), propagon::Normalization::softmax);
-  std::vector<float> u(static_cast<std::size_t>(grid.cells()));
-  for (std::size_t i = 0; i < u.size(); ++i) u[i] = float((i * 7919) % 256);
-  std::vector<float> out(u.size());
-  propagon::SpectralPropagation<float> s(grid, p, u);
-  for (auto _ : state) {
-    s.field_at(steps, out.data());
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.counters["pixel_steps_per_s"] =
-      benchmark::Counter(double(grid.cells()) * double(steps) * state.iterations(), benchmark::Counter::kIsRate);
-}
-BENCHMARK(BM_SpectralJump)->ArgNames({"n", "steps"})->Args({1024, 1000})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SpectralSteps)->ArgNames({"n", "steps"})->Args({1024, 1000})->Unit(benchmark::kMillisecond);
