@@ -4,7 +4,6 @@
 #include <cmath>
 #include <type_traits>
 
-#include "propagon/stencil.hpp"
 #include "row_stats.hpp"
 #include "stream_store.hpp"
 
@@ -168,14 +167,9 @@ SeparableStep<T>::SeparableStep(const Grid& grid, const Propagator& propagator, 
   const SeparableFactors f = *separable_factors(propagator);
   auto make_axis = [&](const std::vector<double>& w, std::int64_t n) {
     Axis a;
-    a.taps = static_cast<int>(w.size());
+    static_cast<AxisGather&>(a) = build_axis_gather(n, static_cast<int>(w.size()), boundary);
     a.radius = a.taps / 2;
     for (double v : w) a.weights.push_back(static_cast<T>(v));
-    const AxisGather g = build_axis_gather(n, a.taps, boundary);
-    a.interior_begin = g.interior_begin;
-    a.interior_end = g.interior_end;
-    a.offsets = g.offsets;
-    a.sources = g.sources;
     return a;
   };
   y_ = make_axis(f.py, grid.ny());
@@ -191,8 +185,8 @@ SeparableStep<T>::SeparableStep(const Grid& grid, const Propagator& propagator, 
     for (int a = 0; a < y_.taps; ++a)
       for (std::int64_t i = y_.offsets[t * y_.taps + a]; i < y_.offsets[t * y_.taps + a + 1]; ++i)
         if (std::abs(y_.sources[i] - t) > y_.radius) local = false;
-  const bool large = static_cast<std::size_t>(grid.cells()) * sizeof(T) >= stream_threshold_bytes;
-  if (boundary != Boundary::absorb && local && (large || fuse_small_fields)) {
+  large_field_ = static_cast<std::size_t>(grid.cells()) * sizeof(T) >= stream_threshold_bytes;
+  if (boundary != Boundary::absorb && local && (large_field_ || fuse_small_fields)) {
     const std::size_t level_bytes = static_cast<std::size_t>(y_.taps) * grid.nx() * sizeof(T);
     max_fused_ = static_cast<int>(std::clamp<std::size_t>(ring_budget_bytes / std::max<std::size_t>(level_bytes, 1), 1,
                                                           most_fused_steps));
@@ -221,7 +215,7 @@ void SeparableStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out, in
   // Streaming stores pay off when the field would not stay in cache anyway; a small field is
   // better written normally and found in the cache by the next step (measured: 4 MiB no,
   // 16 MiB yes).
-  const bool stream_output = static_cast<std::size_t>(grid_.cells()) * sizeof(T) >= stream_threshold_bytes;
+  const bool stream_output = large_field_;
   if (stats) partials_.resize(static_cast<std::size_t>(S) * rows * detail::row_terms);
   const T* input = in.data();
   T* output = out.data();

@@ -29,6 +29,7 @@
 #include "propagon/field_stats.hpp"
 #include "propagon/grid.hpp"
 #include "propagon/kernel.hpp"
+#include "propagon/stencil.hpp"
 
 namespace propagon {
 
@@ -55,11 +56,9 @@ class SeparableStep {
   void apply(const FieldView<T>& in, const FieldView<T>& out, int steps, std::vector<FieldStats>* stats = nullptr) const;
 
  private:
-  struct Axis {
-    int taps = 1, radius = 0;
+  struct Axis : AxisGather {  ///< the axis's gather table and its 1D weights
+    int radius = 0;
     std::vector<T> weights;
-    std::int64_t interior_begin = 0, interior_end = 0;
-    std::vector<std::int64_t> offsets, sources;  ///< gather table, as AxisGather
   };
   struct Block {
     std::int64_t begin = 0, end = 0;  ///< output rows it owns
@@ -72,6 +71,7 @@ class SeparableStep {
   Axis y_, x_;
   std::vector<std::int64_t> x_edges_;  ///< columns outside the x interior band
   int max_fused_ = 1;
+  bool large_field_ = false;  ///< 8 MiB or more: does not stay in cache (streamed, and fused)
   std::vector<Block> blocks_;
   mutable std::vector<double> partials_;  ///< steps x rows x row_terms
 };
