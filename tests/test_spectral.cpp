@@ -96,3 +96,37 @@ TEST(Spectral, OnlyPeriodicBoundariesAreAccepted) {
     EXPECT_NE(std::string(e.what()).find("periodic"), std::string::npos) << e.what();
   }
 }
+
+TEST(Spectral, LongJumpsSkipTheFrequenciesThatHaveDecayedAndStillMatch) {
+  // After many steps |H|^n is below the threshold on most x frequencies; those blocks are
+  // skipped. The jumps go long, short (blocks come back: their transforms are made then), long
+  // again (blocks go back to zero) and to the start; an odd half-width (41 and 16 frequencies)
+  // leaves a narrow last block. 2D with a point-symmetric kernel, 3D with an asymmetric one.
+  struct Case {
+    std::vector<std::int64_t> shape;
+    Propagator propagator;
+  };
+  const Case cases[] = {
+      {{64, 80}, normalize_kernel(make_preset("box", 2, {5, 5}, 0), Normalization::softmax)},
+      {{6, 10, 30}, normalize_kernel(make_explicit({3, 3, 3}, random_field(27, 8)), Normalization::softmax)}};
+  for (const Case& c : cases) {
+    const Grid g = Grid::from_shape(c.shape);
+    const auto u = random_field(static_cast<std::size_t>(g.cells()), 21);
+    SpectralPropagation<double> s(g, c.propagator, u);
+    EXPECT_EQ(s.kept_fraction(0), 1.0);
+    EXPECT_LT(s.kept_fraction(400), 0.5) << g.rank << "D";
+    EXPECT_GT(s.kept_fraction(5), s.kept_fraction(400)) << g.rank << "D";
+    std::vector<double> out(u.size());
+    for (int steps : {400, 5, 400, 0}) {
+      s.field_at(steps, out.data());
+      EXPECT_LT(rel_l2(out, run_steps<double>(g, c.propagator, Boundary::periodic, u, steps)), 1e-12)
+          << g.rank << "D, " << steps << " steps";
+    }
+    // An output array that is not aligned like the transform's own takes the copying path.
+    std::vector<double> shifted(u.size() + 1);
+    s.field_at(400, shifted.data() + 1);
+    EXPECT_LT(rel_l2(std::vector<double>(shifted.begin() + 1, shifted.end()),
+                     run_steps<double>(g, c.propagator, Boundary::periodic, u, 400)),
+              1e-12);
+  }
+}

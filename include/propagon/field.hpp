@@ -5,38 +5,26 @@
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include <string>
 #include <vector>
 
 #include "propagon/grid.hpp"
+#include "propagon/host_buffer.hpp"
 
 namespace propagon {
 
 template <class T>
 using FieldView = Kokkos::View<T*>;
 
-/// Asks the kernel to back a large host array with transparent huge pages (Linux, before the
-/// array is first written). A step streams whole fields through memory; with 4 KiB pages the page
-/// walks cost it 15-30% on this project's machines (numpy's own large arrays get huge pages, so
-/// its copy bandwidth, the yardstick of scripts/bench.py, already has them). No effect elsewhere.
+/// advise_huge_pages (host_buffer.hpp) for a View's memory, when the host can reach it.
 template <class View>
 void advise_huge_pages(const View& v) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
   using Space = typename View::memory_space;
-  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Space>::accessible) {
-    constexpr std::uintptr_t page = 4096;
-    const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
-    const std::uintptr_t end = begin + v.span() * sizeof(typename View::value_type);
-    const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
-    if (last > first + (2u << 20)) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-  }
-#else
-  (void)v;
-#endif
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Space>::accessible)
+    advise_huge_pages(static_cast<const void*>(v.data()), v.span() * sizeof(typename View::value_type));
+  else
+    (void)v;
 }
 
 template <class T>

@@ -152,6 +152,8 @@ void BM_SpectralJump(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
   }
   report(state, double(grid.cells()) * double(steps));
+  // The share of x frequencies still above the threshold after `steps` steps (see spectral.hpp).
+  state.counters["kept"] = s.kept_fraction(steps);
 }
 
 constexpr int periodic = static_cast<int>(Boundary::periodic);
