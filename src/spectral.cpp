@@ -167,29 +167,48 @@ SpectralPropagation<T>::SpectralPropagation(const Grid& grid, const Propagator& 
   for (std::size_t i = 0; i < p.weights.size() && real; ++i) real = p.weights[i] == p.weights[p.weights.size() - 1 - i];
   transfer_re_ = HostBuffer<double>(rows_ * half_);
   if (!real) transfer_im_ = HostBuffer<double>(rows_ * half_);
-  // With one z tap (2D, or a flat 3D kernel) the z factor is exactly 1, so a real H needs only
-  // the real part of the y sums.
-  const bool y_imag_needed = !real || kz > 1;
-  std::vector<double> gyr(static_cast<std::size_t>(kz) * half_), gyi(gyr.size());
   std::vector<double> peak(blocks_, 0.0);  // the largest |H|^2 in each block
+  auto note_peaks = [&](const double* hr, const double* hi) {
+    for (std::size_t b = 0; b < blocks_; ++b) {
+      double m = peak[b];
+      for (std::size_t k = b * width; k < std::min(half_, (b + 1) * width); ++k)
+        m = std::max(m, hr[k] * hr[k] + (hi ? hi[k] * hi[k] : 0.0));
+      peak[b] = m;
+    }
+  };
+  // yr (and yi, unless null) += the sums over the kernel's y offsets for grid row j and z tap c.
+  auto add_y_sums = [&](std::int64_t j, int c, double* yr, double* yi) {
+    for (int a = 0; a < ky; ++a) {
+      const double er = ey[a * ny + j].real(), ei = ey[a * ny + j].imag();
+      const double *xr = &gxr[(c * ky + a) * half_], *xi = &gxi[(c * ky + a) * half_];
+      for (std::size_t k = 0; k < half_; ++k) yr[k] += er * xr[k] - ei * xi[k];
+      if (yi)
+        for (std::size_t k = 0; k < half_; ++k) yi[k] += er * xi[k] + ei * xr[k];
+    }
+  };
+  std::vector<double> gyr(static_cast<std::size_t>(kz) * half_), gyi(gyr.size());
   for (std::int64_t j = 0; j < ny; ++j) {
+    if (kz == 1) {
+      // One z tap (2D, or a flat 3D kernel): the z factor is exactly 1, so H's row is the y sums,
+      // the same in every slab (and a real H needs only their real parts).
+      double* hr = &transfer_re_[static_cast<std::size_t>(j) * half_];
+      double* hi = real ? nullptr : &transfer_im_[static_cast<std::size_t>(j) * half_];
+      add_y_sums(j, 0, hr, hi);  // the buffers start as zeros
+      note_peaks(hr, hi);
+      for (std::int64_t i = 1; i < nz; ++i) {
+        const std::size_t row = static_cast<std::size_t>(i * ny + j) * half_;
+        std::memcpy(&transfer_re_[row], hr, half_ * sizeof(double));
+        if (hi) std::memcpy(&transfer_im_[row], hi, half_ * sizeof(double));
+      }
+      continue;
+    }
     std::fill(gyr.begin(), gyr.end(), 0.0);
     std::fill(gyi.begin(), gyi.end(), 0.0);
-    for (int c = 0; c < kz; ++c)
-      for (int a = 0; a < ky; ++a) {
-        const double er = ey[a * ny + j].real(), ei = ey[a * ny + j].imag();
-        const double *xr = &gxr[(c * ky + a) * half_], *xi = &gxi[(c * ky + a) * half_];
-        double *yr = &gyr[c * half_], *yi = &gyi[c * half_];
-        for (std::size_t k = 0; k < half_; ++k) yr[k] += er * xr[k] - ei * xi[k];
-        if (y_imag_needed)
-          for (std::size_t k = 0; k < half_; ++k) yi[k] += er * xi[k] + ei * xr[k];
-      }
+    for (int c = 0; c < kz; ++c) add_y_sums(j, c, &gyr[c * half_], &gyi[c * half_]);
     for (std::int64_t i = 0; i < nz; ++i) {
       const std::size_t row = static_cast<std::size_t>(i * ny + j) * half_;
       double* hr = &transfer_re_[row];
       double* hi = real ? nullptr : &transfer_im_[row];
-      std::fill(hr, hr + half_, 0.0);
-      if (hi) std::fill(hi, hi + half_, 0.0);
       for (int c = 0; c < kz; ++c) {
         const double er = ez[c * nz + i].real(), ei = ez[c * nz + i].imag();
         const double *yr = &gyr[c * half_], *yi = &gyi[c * half_];
@@ -197,17 +216,16 @@ SpectralPropagation<T>::SpectralPropagation(const Grid& grid, const Propagator& 
         if (hi)
           for (std::size_t k = 0; k < half_; ++k) hi[k] += er * yi[k] + ei * yr[k];
       }
-      for (std::size_t k = 0; k < half_; ++k)
-        peak[k / width] = std::max(peak[k / width], hr[k] * hr[k] + (hi ? hi[k] * hi[k] : 0.0));
+      note_peaks(hr, hi);
     }
   }
   block_peak_.resize(blocks_);
-  work_zero_.assign(blocks_, 0);
+  work_zero_.assign(blocks_, 1);  // a HostBuffer starts as zeros
   for (std::size_t b = 0; b < blocks_; ++b) block_peak_[b] = std::sqrt(peak[b]);
 
   spectrum0_ = HostBuffer<std::complex<T>>(rows_ * half_);
   work_ = HostBuffer<std::complex<T>>(rows_ * half_);
-  real_work_ = HostBuffer<T>(static_cast<std::size_t>(grid.cells()));  // untouched (no pages) unless needed
+  real_work_ = HostBuffer<T>(static_cast<std::size_t>(grid.cells()));  // no pages unless used (see reset)
   auto& plans = *plans_;
   const int rows = static_cast<int>(rows_), stride = static_cast<int>(half_);
   plans.rows_forward = Fftw<T>::rows_r2c(nx, rows, real_work_.data(), spectrum0_.data());
