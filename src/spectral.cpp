@@ -134,11 +134,13 @@ SpectralPropagation<T>::SpectralPropagation(const Grid& grid, const Propagator& 
 
   // H(k) = sum over offsets o of P(o) exp(-2 pi i k.o / n): the DFT of the propagator wrapped onto
   // the grid (any kernel width), evaluated axis by axis from per-axis tables of exponentials
-  // (much cheaper than a float64 transform of a whole grid-sized array): per x frequency the sums
-  // over the kernel's x offsets, then per y row over its y offsets, then per z slab over z.
+  // (much cheaper than a float64 transform of a whole grid-sized array): here, per x frequency,
+  // the sums over the kernel's x offsets for each of its (z, y) planes; the y and z sums are made
+  // per block, the first time a step needs it (transfer_block).
   const auto r = p.radius();
   const std::int64_t nz = grid.nz(), ny = grid.ny(), nh = static_cast<std::int64_t>(half_);
-  const int kz = p.extent[0], ky = p.extent[1], kx = p.extent[2];
+  taps_z_ = p.extent[0], taps_y_ = p.extent[1];
+  const int kx = p.extent[2];
   auto exponentials = [](int taps, int radius, std::int64_t n, std::int64_t count) {
     std::vector<std::complex<double>> e(static_cast<std::size_t>(taps * count));
     for (int t = 0; t < taps; ++t)
@@ -148,80 +150,41 @@ SpectralPropagation<T>::SpectralPropagation(const Grid& grid, const Propagator& 
       }
     return e;
   };
-  const auto ex = exponentials(kx, r[2], grid.nx(), nh), ey = exponentials(ky, r[1], ny, ny),
-             ez = exponentials(kz, r[0], nz, nz);
+  const auto ex = exponentials(kx, r[2], grid.nx(), nh);
+  y_phase_ = exponentials(taps_y_, r[1], ny, ny);
+  z_phase_ = exponentials(taps_z_, r[0], nz, nz);
   // Real and imaginary parts in separate arrays, so that the sums vectorise.
-  const std::size_t planes = static_cast<std::size_t>(kz * ky);
-  std::vector<double> gxr(planes * half_, 0.0), gxi(planes * half_, 0.0);
+  const std::size_t planes = static_cast<std::size_t>(taps_z_ * taps_y_);
+  x_sums_re_.assign(planes * half_, 0.0);
+  x_sums_im_.assign(planes * half_, 0.0);
   for (std::size_t ca = 0; ca < planes; ++ca)
     for (std::size_t b = 0; b < static_cast<std::size_t>(kx); ++b) {
       const double w = p.weights[ca * static_cast<std::size_t>(kx) + b];
       for (std::size_t k = 0; k < half_; ++k) {
-        gxr[ca * half_ + k] += w * ex[b * half_ + k].real();
-        gxi[ca * half_ + k] += w * ex[b * half_ + k].imag();
+        x_sums_re_[ca * half_ + k] += w * ex[b * half_ + k].real();
+        x_sums_im_[ca * half_ + k] += w * ex[b * half_ + k].imag();
       }
     }
+  // |H(k)| <= sum over planes of |x sums(k)| (the y and z exponentials have modulus 1): the bound
+  // that decides which blocks a step needs, without H itself. It is exact for a separable
+  // propagator (the planes' sums are then one function of k times the plane's weight, and the
+  // y and z factors are 1 at frequency 0).
+  block_bound_.assign(blocks_, 0.0);
+  for (std::size_t k = 0; k < half_; ++k) {
+    double bound = 0;
+    for (std::size_t ca = 0; ca < planes; ++ca) bound += std::hypot(x_sums_re_[ca * half_ + k], x_sums_im_[ca * half_ + k]);
+    block_bound_[k / width] = std::max(block_bound_[k / width], bound);
+  }
   // A point-symmetric propagator has a real transfer function; what the sums leave in the
   // imaginary part is rounding, and dropping it lets H^n be taken in real arithmetic.
   bool real = true;
   for (std::size_t i = 0; i < p.weights.size() && real; ++i) real = p.weights[i] == p.weights[p.weights.size() - 1 - i];
-  transfer_re_ = HostBuffer<double>(rows_ * half_);
-  if (!real) transfer_im_ = HostBuffer<double>(rows_ * half_);
-  std::vector<double> peak(blocks_, 0.0);  // the largest |H|^2 in each block
-  auto note_peaks = [&](const double* hr, const double* hi) {
-    for (std::size_t b = 0; b < blocks_; ++b) {
-      double m = peak[b];
-      for (std::size_t k = b * width; k < std::min(half_, (b + 1) * width); ++k)
-        m = std::max(m, hr[k] * hr[k] + (hi ? hi[k] * hi[k] : 0.0));
-      peak[b] = m;
-    }
-  };
-  // yr (and yi, unless null) += the sums over the kernel's y offsets for grid row j and z tap c.
-  auto add_y_sums = [&](std::int64_t j, int c, double* yr, double* yi) {
-    for (int a = 0; a < ky; ++a) {
-      const double er = ey[a * ny + j].real(), ei = ey[a * ny + j].imag();
-      const double *xr = &gxr[(c * ky + a) * half_], *xi = &gxi[(c * ky + a) * half_];
-      for (std::size_t k = 0; k < half_; ++k) yr[k] += er * xr[k] - ei * xi[k];
-      if (yi)
-        for (std::size_t k = 0; k < half_; ++k) yi[k] += er * xi[k] + ei * xr[k];
-    }
-  };
-  std::vector<double> gyr(static_cast<std::size_t>(kz) * half_), gyi(gyr.size());
-  for (std::int64_t j = 0; j < ny; ++j) {
-    if (kz == 1) {
-      // One z tap (2D, or a flat 3D kernel): the z factor is exactly 1, so H's row is the y sums,
-      // the same in every slab (and a real H needs only their real parts).
-      double* hr = &transfer_re_[static_cast<std::size_t>(j) * half_];
-      double* hi = real ? nullptr : &transfer_im_[static_cast<std::size_t>(j) * half_];
-      add_y_sums(j, 0, hr, hi);  // the buffers start as zeros
-      note_peaks(hr, hi);
-      for (std::int64_t i = 1; i < nz; ++i) {
-        const std::size_t row = static_cast<std::size_t>(i * ny + j) * half_;
-        std::memcpy(&transfer_re_[row], hr, half_ * sizeof(double));
-        if (hi) std::memcpy(&transfer_im_[row], hi, half_ * sizeof(double));
-      }
-      continue;
-    }
-    std::fill(gyr.begin(), gyr.end(), 0.0);
-    std::fill(gyi.begin(), gyi.end(), 0.0);
-    for (int c = 0; c < kz; ++c) add_y_sums(j, c, &gyr[c * half_], &gyi[c * half_]);
-    for (std::int64_t i = 0; i < nz; ++i) {
-      const std::size_t row = static_cast<std::size_t>(i * ny + j) * half_;
-      double* hr = &transfer_re_[row];
-      double* hi = real ? nullptr : &transfer_im_[row];
-      for (int c = 0; c < kz; ++c) {
-        const double er = ez[c * nz + i].real(), ei = ez[c * nz + i].imag();
-        const double *yr = &gyr[c * half_], *yi = &gyi[c * half_];
-        for (std::size_t k = 0; k < half_; ++k) hr[k] += er * yr[k] - ei * yi[k];
-        if (hi)
-          for (std::size_t k = 0; k < half_; ++k) hi[k] += er * yi[k] + ei * yr[k];
-      }
-      note_peaks(hr, hi);
-    }
-  }
-  block_peak_.resize(blocks_);
+  // Block by block ([block][row][frequency in the block]), so that the pages of blocks no step
+  // needs are never touched.
+  transfer_re_ = HostBuffer<double>(blocks_ * rows_ * width);
+  if (!real) transfer_im_ = HostBuffer<double>(blocks_ * rows_ * width);
+  block_has_transfer_.assign(blocks_, 0);
   work_zero_.assign(blocks_, 1);  // a HostBuffer starts as zeros
-  for (std::size_t b = 0; b < blocks_; ++b) block_peak_[b] = std::sqrt(peak[b]);
 
   spectrum0_ = HostBuffer<std::complex<T>>(rows_ * half_);
   work_ = HostBuffer<std::complex<T>>(rows_ * half_);
@@ -266,11 +229,11 @@ void SpectralPropagation<T>::reset(const std::vector<T>& state, std::int64_t ste
 template <class T>
 bool SpectralPropagation<T>::block_needed(std::size_t block, std::int64_t steps) const {
   if (steps == 0) return true;
-  if (block_peak_[block] == 0) return false;
+  if (block_bound_[block] == 0) return false;
   // |H|^n >= 2^-(digits+16) / cells, compared in logarithms (|H|^n itself underflows).
   const double log_threshold =
       -double(std::numeric_limits<T>::digits + 16) * std::log(2.0) - std::log(double(grid_.cells()));
-  return double(steps) * std::log(block_peak_[block]) >= log_threshold;
+  return double(steps) * std::log(block_bound_[block]) >= log_threshold;
 }
 
 template <class T>
@@ -282,6 +245,42 @@ double SpectralPropagation<T>::kept_fraction(std::int64_t steps) const {
 }
 
 template <class T>
+void SpectralPropagation<T>::transfer_block(std::size_t block) {
+  constexpr std::size_t width = block_width<T>;
+  const std::size_t k0 = block * width, m = std::min(width, half_ - k0);
+  const std::int64_t nz = grid_.nz(), ny = grid_.ny();
+  double* hr = transfer_re_.data() + block * rows_ * width;
+  double* hi = transfer_im_.size() ? transfer_im_.data() + block * rows_ * width : nullptr;
+  std::vector<double> yr(static_cast<std::size_t>(taps_z_) * width), yi(yr.size());
+  for (std::int64_t j = 0; j < ny; ++j) {
+    // Per z tap c: the sums over the kernel's y offsets for grid row j.
+    std::fill(yr.begin(), yr.end(), 0.0);
+    std::fill(yi.begin(), yi.end(), 0.0);
+    for (int c = 0; c < taps_z_; ++c)
+      for (int a = 0; a < taps_y_; ++a) {
+        const auto e = y_phase_[static_cast<std::size_t>(a * ny + j)];
+        const double* xr = &x_sums_re_[static_cast<std::size_t>(c * taps_y_ + a) * half_ + k0];
+        const double* xi = &x_sums_im_[static_cast<std::size_t>(c * taps_y_ + a) * half_ + k0];
+        for (std::size_t k = 0; k < m; ++k) {
+          yr[c * width + k] += e.real() * xr[k] - e.imag() * xi[k];
+          yi[c * width + k] += e.real() * xi[k] + e.imag() * xr[k];
+        }
+      }
+    // Then over its z offsets for every slab (the buffers start as zeros).
+    for (std::int64_t i = 0; i < nz; ++i) {
+      const std::size_t row = static_cast<std::size_t>(i * ny + j) * width;
+      for (int c = 0; c < taps_z_; ++c) {
+        const auto e = z_phase_[static_cast<std::size_t>(c * nz + i)];
+        for (std::size_t k = 0; k < m; ++k) hr[row + k] += e.real() * yr[c * width + k] - e.imag() * yi[c * width + k];
+        if (hi)
+          for (std::size_t k = 0; k < m; ++k) hi[row + k] += e.real() * yi[c * width + k] + e.imag() * yr[c * width + k];
+      }
+    }
+  }
+  block_has_transfer_[block] = 1;
+}
+
+template <class T>
 void SpectralPropagation<T>::field_at(std::int64_t step, T* out) {
   const std::int64_t n = step - base_step_;
   if (n < 0) throw std::invalid_argument("SpectralPropagation: a step before the starting point");
@@ -290,44 +289,57 @@ void SpectralPropagation<T>::field_at(std::int64_t step, T* out) {
   std::vector<char> needed(blocks_);
   for (std::size_t b = 0; b < blocks_; ++b) needed[b] = block_needed(b, n);
   auto narrow = [&](std::size_t b) { return b + 1 == blocks_ && half_ - b * width != width ? 1 : 0; };
-  for (std::size_t b = 0; b < blocks_; ++b)
-    if (needed[b] && !block_transformed_[b]) {
+  for (std::size_t b = 0; b < blocks_; ++b) {
+    if (!needed[b]) continue;
+    if (!block_has_transfer_[b]) transfer_block(b);
+    if (!block_transformed_[b]) {
       Fftw<T>::execute_in_place(plans.columns_forward[narrow(b)], spectrum0_.data() + b * width);
       block_transformed_[b] = 1;
     }
-  // work = spectrum0 x H^n / cells (the inverse transform's scale folded in) where a block is
-  // needed, zero elsewhere. H^n in double (|H| <= 1 for a probability propagator, so the power is
-  // well conditioned), over the runs of needed blocks in each row.
+  }
+  // work = spectrum0 x H^n / cells (the inverse transform's scale folded in) in the needed blocks,
+  // zero elsewhere. H^n in double (|H| <= 1 for a probability propagator, so the power is well
+  // conditioned), over chunks of a run of needed blocks, which lie one after the other in the
+  // block-by-block layout of H.
   const double scale = 1.0 / double(grid_.cells());
-  constexpr std::size_t chunk = 256;
+  constexpr std::size_t chunk = 256;  // a multiple of the block width
   alignas(64) double hr[chunk], hi[chunk], br[chunk], bi[chunk];
-  for (std::size_t row = 0; row < rows_; ++row) {
-    const std::complex<T>* s = spectrum0_.data() + row * half_;
-    std::complex<T>* w = work_.data() + row * half_;
-    const double* tr = transfer_re_.data() + row * half_;
-    const double* ti = transfer_im_.size() ? transfer_im_.data() + row * half_ : nullptr;
-    for (std::size_t b0 = 0; b0 < blocks_;) {
-      std::size_t b1 = b0;
-      while (b1 < blocks_ && needed[b1] == needed[b0]) ++b1;
-      const std::size_t k0 = b0 * width, k1 = std::min(b1 * width, half_);
-      if (!needed[b0] && !work_zero_[b0]) std::fill(w + k0, w + k1, std::complex<T>(0));
-      for (std::size_t c0 = k0; needed[b0] && c0 < k1; c0 += chunk) {
-        const std::size_t m = std::min(chunk, k1 - c0);
-        std::copy(tr + c0, tr + c0 + m, br);
-        if (!ti) {
-          real_power(n, scale, m, hr, br);
-          for (std::size_t k = 0; k < m; ++k) w[c0 + k] = s[c0 + k] * T(hr[k]);
-        } else {
-          std::copy(ti + c0, ti + c0 + m, bi);
-          complex_power(n, scale, m, hr, hi, br, bi);
-          for (std::size_t k = 0; k < m; ++k) {
-            const double sr = s[c0 + k].real(), si = s[c0 + k].imag();
-            w[c0 + k] = std::complex<T>(T(sr * hr[k] - si * hi[k]), T(sr * hi[k] + si * hr[k]));
-          }
-        }
-      }
-      b0 = b1;
+  const bool real = transfer_im_.size() == 0;
+  for (std::size_t b0 = 0; b0 < blocks_;) {
+    std::size_t b1 = b0;
+    while (b1 < blocks_ && needed[b1] == needed[b0]) ++b1;
+    for (std::size_t b = b0; b < b1; ++b) {
+      if (needed[b] || work_zero_[b]) continue;
+      const std::size_t k0 = b * width, m = std::min(width, half_ - k0);
+      for (std::size_t row = 0; row < rows_; ++row)
+        std::fill_n(work_.data() + row * half_ + k0, m, std::complex<T>(0));
     }
+    const std::size_t end = needed[b0] ? b1 * rows_ * width : 0;
+    for (std::size_t l0 = b0 * rows_ * width; l0 < end; l0 += chunk) {
+      const std::size_t count = std::min(chunk, end - l0);
+      std::copy_n(transfer_re_.data() + l0, count, br);
+      if (real) {
+        real_power(n, scale, count, hr, br);
+      } else {
+        std::copy_n(transfer_im_.data() + l0, count, bi);
+        complex_power(n, scale, count, hr, hi, br, bi);
+      }
+      // Each run of `width` values is one row of one block.
+      for (std::size_t g = 0; g < count; g += width) {
+        const std::size_t b = (l0 + g) / (rows_ * width), row = (l0 + g) / width % rows_;
+        const std::size_t k0 = b * width, m = std::min(width, half_ - k0);
+        const std::complex<T>* s = spectrum0_.data() + row * half_ + k0;
+        std::complex<T>* w = work_.data() + row * half_ + k0;
+        if (real)
+          for (std::size_t k = 0; k < m; ++k) w[k] = s[k] * T(hr[g + k]);
+        else
+          for (std::size_t k = 0; k < m; ++k) {
+            const double sr = s[k].real(), si = s[k].imag();
+            w[k] = std::complex<T>(T(sr * hr[g + k] - si * hi[g + k]), T(sr * hi[g + k] + si * hr[g + k]));
+          }
+      }
+    }
+    b0 = b1;
   }
   for (std::size_t b = 0; b < blocks_; ++b) work_zero_[b] = !needed[b];
   if (grid_.rank > 1)

@@ -43,13 +43,20 @@ class SpectralPropagation {
  private:
   struct Plans;
   bool block_needed(std::size_t block, std::int64_t steps) const;
+  void transfer_block(std::size_t block);  ///< H in one block of x frequencies
   Grid grid_;
   std::int64_t base_step_ = 0;
-  std::size_t rows_ = 0;       ///< cells / nx
-  std::size_t half_ = 0;       ///< nx / 2 + 1: x frequencies per row
-  std::size_t blocks_ = 0;     ///< blocks of x frequencies
-  HostBuffer<double> transfer_re_, transfer_im_;  ///< H in the r2c layout (im empty when H is real)
-  std::vector<double> block_peak_;                ///< the largest |H| in each block of x frequencies
+  std::size_t rows_ = 0;    ///< cells / nx
+  std::size_t half_ = 0;    ///< nx / 2 + 1: x frequencies per row
+  std::size_t blocks_ = 0;  ///< blocks of x frequencies
+  // H's factors: per (z, y) plane of the kernel the sums over its x offsets at every x frequency,
+  // and the y and z exponentials per tap and frequency.
+  int taps_y_ = 1, taps_z_ = 1;
+  std::vector<double> x_sums_re_, x_sums_im_;
+  std::vector<std::complex<double>> y_phase_, z_phase_;
+  std::vector<double> block_bound_;               ///< an upper bound on |H| in each block
+  HostBuffer<double> transfer_re_, transfer_im_;  ///< H block by block (im empty when H is real)
+  std::vector<char> block_has_transfer_;          ///< H is made in that block
   std::vector<char> block_transformed_;           ///< spectrum0_ holds the full DFT in that block
   std::vector<char> work_zero_;                   ///< work_ holds zeros in that block
   HostBuffer<std::complex<T>> spectrum0_;  ///< DFT of the field at the base step (x-only where not transformed)
