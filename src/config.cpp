@@ -82,7 +82,6 @@ class ConfigReader {
   void error(const YAML::Node& node, const std::string& key, const std::string& message) {
     issues_.push_back({where(node, key), message});
   }
-  void error_at(SourceLocation loc, const std::string& message) { issues_.push_back({std::move(loc), message}); }
   const std::vector<ConfigIssue>& issues() const { return issues_; }
 
   /// Reports keys not in `allowed`, with a "did you mean" suggestion.

@@ -4,6 +4,7 @@
 #include <Kokkos_Core.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -87,7 +88,8 @@ KOKKOS_INLINE_FUNCTION void row_partials(const T* KOKKOS_RESTRICT u, std::int64_
   }
 #endif
   double s0 = 0, s1 = 0, s2 = 0;
-  double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
+  // HUGE_VAL (infinity) rather than numeric_limits, whose functions CUDA device code may not call.
+  double lo = HUGE_VAL, hi = -HUGE_VAL;
 #ifdef PROPAGON_OPENMP_SIMD
 #pragma omp simd reduction(+ : s0, s1, s2) reduction(min : lo) reduction(max : hi)
 #endif

@@ -45,8 +45,8 @@ AxisGather build_axis_gather(std::int64_t n, int taps, Boundary boundary) {
 }
 
 template <class T>
-typename DeterministicStep<T>::DeviceAxis DeterministicStep<T>::upload(const AxisGather& g, const char* label) {
-  DeviceAxis d;
+DeviceAxisGather DeterministicStep<T>::upload(const AxisGather& g, const char* label) {
+  DeviceAxisGather d;
   d.offsets = Kokkos::View<std::int64_t*>(std::string(label) + "_offsets", g.offsets.size());
   d.sources = Kokkos::View<std::int64_t*>(std::string(label) + "_sources", std::max<std::size_t>(g.sources.size(), 1));
   auto ho = Kokkos::create_mirror_view(d.offsets);
@@ -167,85 +167,101 @@ KOKKOS_INLINE_FUNCTION void fused_interior_row(const Member& team, T* KOKKOS_RES
   }
 }
 
+// One team per grid row: out's row from the in rows the kernel reaches. NP = kz * ky source rows
+// and KX taps fixed at compile time for the common small kernels; NP == 0 means no fused path
+// (every row goes through the per-source-row passes). Larger fused kernels (5x5, 7x7) were measured
+// slower than the per-row passes: they run out of registers. KX == 0 is the fully general path (x
+// extent known only at run time). A functor rather than a lambda, because CUDA's extended lambdas
+// may be defined neither inside the generic dispatch of apply() nor capture in `if constexpr`.
+template <class T, int NP, int KX>
+struct StepRows {
+  using Member = Kokkos::TeamPolicy<>::member_type;
+  Kokkos::View<T*> in, out, w;
+  DeviceAxisGather zg, yg, xg;
+  Kokkos::View<std::int64_t*> edges;
+  std::int64_t n_edges = 0, ny = 1, nx = 1;
+  int kz = 1, ky = 1, kx = 1, rz = 0, ry = 0;
+  std::int64_t xlo = 0, xhi = 0, ylo = 0, yhi = 0, zlo = 0, zhi = 0;
+  bool flux = true;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const {
+    const std::int64_t row = team.league_rank();
+    const std::int64_t z = row / ny, y = row - (row / ny) * ny;
+    T* o = out.data() + row * nx;
+    const T* u = in.data() + row * nx;
+    if constexpr (NP > 0) {
+      if (z >= zlo && z < zhi && y >= ylo && y < yhi) {
+        const T* rows[NP];
+        for (int p = 0; p < NP; ++p) {
+          const int c = p / ky, a = p - (p / ky) * ky;
+          rows[p] = in.data() + ((z + rz - c) * ny + (y + ry - a)) * nx;
+        }
+        fused_interior_row<NP, KX>(team, o, rows, u, w.data(), flux, xlo, xhi);
+        Kokkos::parallel_for(Kokkos::TeamVectorRange(team, std::int64_t(0), n_edges),
+                             [&](const std::int64_t e) { o[edges(e)] = flux ? u[edges(e)] : T(0); });
+        for (int c = 0; c < kz; ++c)
+          for (int a = 0; a < ky; ++a) {
+            const T* wrow = w.data() + (c * ky + a) * kx;
+            if (flux) push_edges<true>(team, o, rows[c * ky + a], u, wrow, kx, xg.offsets, xg.sources, edges, n_edges);
+            else push_edges<false>(team, o, rows[c * ky + a], u, wrow, kx, xg.offsets, xg.sources, edges, n_edges);
+          }
+        return;
+      }
+    }
+    // General path (rows near a wall, larger kernels): one pass per source row.
+    constexpr int KXG = KX;
+    Kokkos::parallel_for(Kokkos::TeamVectorRange(team, nx), [&](const std::int64_t x) { o[x] = flux ? u[x] : T(0); });
+    for (int c = 0; c < kz; ++c)
+      for (int a = 0; a < ky; ++a) {
+        const T* wrow = w.data() + (c * ky + a) * kx;
+        // In flux form the outflow -w*u is counted once per kernel offset: with the first
+        // source row of this kernel row, or alone when there is none (absorbed).
+        bool first = true;
+        for (std::int64_t iz = zg.offsets(z * kz + c); iz < zg.offsets(z * kz + c + 1); ++iz)
+          for (std::int64_t iy = yg.offsets(y * ky + a); iy < yg.offsets(y * ky + a + 1); ++iy) {
+            const T* s = in.data() + (zg.sources(iz) * ny + yg.sources(iy)) * nx;
+            if (flux && first) {
+              push_interior<KXG, true>(team, o, s, u, wrow, kx, xlo, xhi);
+              push_edges<true>(team, o, s, u, wrow, kx, xg.offsets, xg.sources, edges, n_edges);
+            } else {
+              push_interior<KXG, false>(team, o, s, u, wrow, kx, xlo, xhi);
+              push_edges<false>(team, o, s, u, wrow, kx, xg.offsets, xg.sources, edges, n_edges);
+            }
+            first = false;
+          }
+        if (flux && first) {
+          Kokkos::parallel_for(Kokkos::TeamVectorRange(team, nx), [&](const std::int64_t x) {
+            T acc = 0;
+            for (int b = 0; b < kx; ++b) acc -= wrow[b] * u[x];
+            o[x] += acc;
+          });
+        }
+      }
+  }
+};
+
 }  // namespace
 
 template <class T>
 void DeterministicStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out) const {
-  const auto w = weights_;
-  const auto zg = z_, yg = y_, xg = x_;
-  const auto edges = edge_columns_;
-  const std::int64_t n_edges = n_edge_columns_;
-  const std::int64_t ny = grid_.ny(), nx = grid_.nx();
-  const int kz = extent_[0], ky = extent_[1], kx = extent_[2];
-  const std::int64_t xlo = xg.interior_begin, xhi = xg.interior_end;
-  const bool flux = flux_form_;
-  const std::int64_t zlo = zg.interior_begin, zhi = zg.interior_end, ylo = yg.interior_begin, yhi = yg.interior_end;
-  const int rz = kz / 2, ry = ky / 2;
-  using Policy = Kokkos::TeamPolicy<>;
-  // NP = kz * ky source rows and KX taps fixed at compile time for the common small kernels; NP == 0
-  // means no fused path (every row goes through the per-source-row passes). Larger fused kernels
-  // (5x5, 7x7) were measured slower than the per-row passes: they run out of registers. KX == 0 is
-  // the fully general path (x extent known only at run time).
   auto launch = [&](auto np_tag, auto kx_tag) {
-    constexpr int NP = decltype(np_tag)::value;
-    constexpr int KX = decltype(kx_tag)::value;
-    Kokkos::parallel_for(
-        "propagon::deterministic_step", Policy(grid_.rows(), Kokkos::AUTO),
-        KOKKOS_LAMBDA(const Policy::member_type& team) {
-          const std::int64_t row = team.league_rank();
-          const std::int64_t z = row / ny, y = row - (row / ny) * ny;
-          T* o = out.data() + row * nx;
-          const T* u = in.data() + row * nx;
-          if constexpr (NP > 0) {
-            if (z >= zlo && z < zhi && y >= ylo && y < yhi) {
-              const T* rows[NP];
-              for (int p = 0; p < NP; ++p) {
-                const int c = p / ky, a = p - (p / ky) * ky;
-                rows[p] = in.data() + ((z + rz - c) * ny + (y + ry - a)) * nx;
-              }
-              fused_interior_row<NP, KX>(team, o, rows, u, w.data(), flux, xlo, xhi);
-              Kokkos::parallel_for(Kokkos::TeamVectorRange(team, std::int64_t(0), n_edges),
-                                   [&](const std::int64_t e) { o[edges(e)] = flux ? u[edges(e)] : T(0); });
-              for (int c = 0; c < kz; ++c)
-                for (int a = 0; a < ky; ++a) {
-                  const T* wrow = w.data() + (c * ky + a) * kx;
-                  if (flux) push_edges<true>(team, o, rows[c * ky + a], u, wrow, kx, xg.offsets, xg.sources, edges, n_edges);
-                  else push_edges<false>(team, o, rows[c * ky + a], u, wrow, kx, xg.offsets, xg.sources, edges, n_edges);
-                }
-              return;
-            }
-          }
-          // General path (rows near a wall, larger kernels): one pass per source row.
-          constexpr int KXG = KX;
-          Kokkos::parallel_for(Kokkos::TeamVectorRange(team, nx), [&](const std::int64_t x) { o[x] = flux ? u[x] : T(0); });
-          for (int c = 0; c < kz; ++c)
-            for (int a = 0; a < ky; ++a) {
-              const T* wrow = w.data() + (c * ky + a) * kx;
-              // In flux form the outflow -w*u is counted once per kernel offset: with the first
-              // source row of this kernel row, or alone when there is none (absorbed).
-              bool first = true;
-              for (std::int64_t iz = zg.offsets(z * kz + c); iz < zg.offsets(z * kz + c + 1); ++iz)
-                for (std::int64_t iy = yg.offsets(y * ky + a); iy < yg.offsets(y * ky + a + 1); ++iy) {
-                  const T* s = in.data() + (zg.sources(iz) * ny + yg.sources(iy)) * nx;
-                  if (flux && first) {
-                    push_interior<KXG, true>(team, o, s, u, wrow, kx, xlo, xhi);
-                    push_edges<true>(team, o, s, u, wrow, kx, xg.offsets, xg.sources, edges, n_edges);
-                  } else {
-                    push_interior<KXG, false>(team, o, s, u, wrow, kx, xlo, xhi);
-                    push_edges<false>(team, o, s, u, wrow, kx, xg.offsets, xg.sources, edges, n_edges);
-                  }
-                  first = false;
-                }
-              if (flux && first) {
-                Kokkos::parallel_for(Kokkos::TeamVectorRange(team, nx), [&](const std::int64_t x) {
-                  T acc = 0;
-                  for (int b = 0; b < kx; ++b) acc -= wrow[b] * u[x];
-                  o[x] += acc;
-                });
-              }
-            }
-        });
+    StepRows<T, decltype(np_tag)::value, decltype(kx_tag)::value> rows;
+    rows.in = in;
+    rows.out = out;
+    rows.w = weights_;
+    rows.zg = z_, rows.yg = y_, rows.xg = x_;
+    rows.edges = edge_columns_;
+    rows.n_edges = n_edge_columns_;
+    rows.ny = grid_.ny(), rows.nx = grid_.nx();
+    rows.kz = extent_[0], rows.ky = extent_[1], rows.kx = extent_[2];
+    rows.rz = rows.kz / 2, rows.ry = rows.ky / 2;
+    rows.xlo = x_.interior_begin, rows.xhi = x_.interior_end;
+    rows.ylo = y_.interior_begin, rows.yhi = y_.interior_end;
+    rows.zlo = z_.interior_begin, rows.zhi = z_.interior_end;
+    rows.flux = flux_form_;
+    Kokkos::parallel_for("propagon::deterministic_step", Kokkos::TeamPolicy<>(grid_.rows(), Kokkos::AUTO), rows);
   };
+  const int kz = extent_[0], ky = extent_[1], kx = extent_[2];
   using std::integral_constant;
   const int np = kz * ky;
   if (np == 1 && kx == 3) launch(integral_constant<int, 1>{}, integral_constant<int, 3>{});

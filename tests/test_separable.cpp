@@ -105,10 +105,11 @@ TEST(SeparableStep, OneDimensionalGridAndWideKernels) {
   for (const auto& [shape, kshape] : std::vector<std::pair<std::vector<std::int64_t>, std::pair<int, int>>>{
            {{11}, {1, 5}}, {{2, 5}, {7, 7}}, {{4, 3}, {5, 9}}}) {
     const Grid g = Grid::from_shape(shape);
-    const Propagator p = embed_in_rank(asymmetric_product(kshape.first, kshape.second), 2);
-    const Propagator pg = g.rank == 1 ? normalize_kernel(make_explicit({kshape.second}, [&] {
+    const int ky = kshape.first, kx = kshape.second;  // named: lambdas capture structured bindings only from C++20
+    const Propagator p = embed_in_rank(asymmetric_product(ky, kx), 2);
+    const Propagator pg = g.rank == 1 ? normalize_kernel(make_explicit({kx}, [&] {
                                                            std::vector<double> w;
-                                                           for (int b = 0; b < kshape.second; ++b) w.push_back(p.at(0, kshape.first / 2, b));
+                                                           for (int b = 0; b < kx; ++b) w.push_back(p.at(0, ky / 2, b));
                                                            return w;
                                                          }()),
                                                          Normalization::sum)

@@ -25,8 +25,18 @@ namespace {
 struct TestStream {
   CellStream s;
   explicit TestStream(std::uint64_t seed, std::uint64_t cell = 0) : s(seed, 0, 0, cell) {}
-  double uniform() { return s.uniform(); }
-  std::uint64_t bits() { return s.bits(); }
+  // Callable wherever the samplers are (on a CUDA build they are host and device functions).
+  KOKKOS_INLINE_FUNCTION double uniform() { return s.uniform(); }
+  KOKKOS_INLINE_FUNCTION std::uint64_t bits() { return s.bits(); }
+};
+
+// A sink for CellScatter on the host: adds each share to its target (a functor, because the rule
+// calls its sink from a host and device function, which may not call a host lambda on CUDA builds).
+struct AddTo {
+  Count* result;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t target, Count k) const {
+    if (target >= 0) result[target] += k;
+  }
 };
 
 double log_pmf(std::uint64_t n, double p, std::uint64_t k) {
@@ -272,10 +282,8 @@ TEST(Stochastic, ResultsDoNotDependOnTraversalOrderOrPartition) {
     // ...against the same rule applied on the host in reverse order and in 4x5 tiles.
     auto host_order = [&](const std::vector<std::int64_t>& order) {
       std::vector<Count> result(start.size(), 0);
-      for (std::int64_t cell : order)
-        rule(0, 7, cell, start[static_cast<std::size_t>(cell)], [&](std::int64_t t, Count k) {
-          if (t >= 0) result[static_cast<std::size_t>(t)] += k;
-        });
+      const AddTo sink{result.data()};
+      for (std::int64_t cell : order) rule(0, 7, cell, start[static_cast<std::size_t>(cell)], sink);
       return result;
     };
     std::vector<std::int64_t> reverse(start.size());

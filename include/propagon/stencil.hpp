@@ -30,6 +30,12 @@ struct AxisGather {
 };
 AxisGather build_axis_gather(std::int64_t n, int taps, Boundary boundary);
 
+/// An AxisGather's tables in the memory of the default execution space (the device on a GPU build).
+struct DeviceAxisGather {
+  Kokkos::View<std::int64_t*> offsets, sources;
+  std::int64_t interior_begin = 0, interior_end = 0;
+};
+
 template <class T>
 class DeterministicStep {
  public:
@@ -43,18 +49,14 @@ class DeterministicStep {
   double leaving_mass(const FieldView<T>& in) const;
 
  private:
-  struct DeviceAxis {
-    Kokkos::View<std::int64_t*> offsets, sources;
-    std::int64_t interior_begin = 0, interior_end = 0;
-  };
-  static DeviceAxis upload(const AxisGather& g, const char* label);
+  static DeviceAxisGather upload(const AxisGather& g, const char* label);
 
   Grid grid_;
   Boundary boundary_;
   std::array<int, 3> extent_{1, 1, 1};
   bool flux_form_ = true;  ///< weights sum to 1: update in flux form (exact mass balance)
   Kokkos::View<T*> weights_;
-  DeviceAxis z_, y_, x_;
+  DeviceAxisGather z_, y_, x_;
   Kokkos::View<std::int64_t*> edge_columns_;  ///< x outside the interior band
   std::int64_t n_edge_columns_ = 0;
   mutable Kokkos::View<double*> leaving_per_row_;  ///< workspace of leaving_mass()
