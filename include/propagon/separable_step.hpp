@@ -26,6 +26,7 @@
 
 #include "propagon/boundary.hpp"
 #include "propagon/field.hpp"
+#include "propagon/host_buffer.hpp"
 #include "propagon/field_stats.hpp"
 #include "propagon/grid.hpp"
 #include "propagon/kernel.hpp"
@@ -62,8 +63,9 @@ class SeparableStep {
   };
   struct Block {
     std::int64_t begin = 0, end = 0;  ///< output rows it owns
-    mutable std::vector<T> ring;      ///< max_fused levels x taps rows x nx (x-filtered rows)
-    mutable std::vector<T> vertical;  ///< one row after the vertical pass
+    // 64-byte aligned, so that the vector loads and stores of the passes do not straddle cache lines.
+    mutable HostBuffer<T> ring;      ///< max_fused levels x taps rows x nx (x-filtered rows)
+    mutable HostBuffer<T> vertical;  ///< one row after the vertical pass
   };
 
   Grid grid_;

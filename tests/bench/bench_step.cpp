@@ -20,12 +20,10 @@ namespace {
 
 using namespace propagon;
 
-// Fields as the solver makes them (huge pages advised before the first write), holding a
-// photo-like pattern of 0..255.
+// Fields as the solver makes them (streamed_view), holding a photo-like pattern of 0..255.
 template <class T>
 FieldView<T> bench_field(const char* name, std::int64_t n) {
-  FieldView<T> v(Kokkos::view_alloc(std::string(name), Kokkos::WithoutInitializing), n);
-  advise_huge_pages(v);
+  FieldView<T> v = streamed_view<T>(name, static_cast<std::size_t>(n));
   Kokkos::parallel_for(n, KOKKOS_LAMBDA(std::int64_t i) { v(i) = T((i * 7919) % 256); });
   return v;
 }
