@@ -191,12 +191,12 @@ def main():
     bound = bandwidth / 8  # pixel-steps/s if a step only streamed 8 bytes per pixel
     print(f"\ncopy bandwidth (numpy and memmove, read + write, the best of {len(copies)} measurements): {bandwidth / 1e9:.2f} GB/s "
           f"-> streaming bound {bound / 1e6:.0f} Mpixel-steps/s")
-    print(f"\n{'case':<22} {'tool':<32} {'Mpix-steps/s':>13} {'propagon / tool':>16}")
+    print(f"\n{'case':<24} {'tool':<32} {'Mpix-steps/s':>13} {'propagon / tool':>16}")
     for case, ours, tools in rows:
         share = f"  ({100 * ours / bound:.0f}% of the streaming bound)" if ("one step" in case or "fused" in case) else ""
-        print(f"{case:<22} {'propagon':<32} {ours / 1e6:>13.1f} {'':>16}{share}")
+        print(f"{case:<24} {'propagon':<32} {ours / 1e6:>13.1f} {'':>16}{share}")
         for name, rate in tools.items():
-            print(f"{'':<22} {name:<32} {rate / 1e6:>13.1f} {ours / rate:>15.2f}x")
+            print(f"{'':<24} {name:<32} {rate / 1e6:>13.1f} {ours / rate:>15.2f}x")
 
 
 if __name__ == "__main__":

@@ -63,12 +63,14 @@ TEST(Spectral, SymmetricPropagatorsTakeTheRealPathAndStillMatch) {
   }
 }
 
-TEST(Spectral, Float32AgreesWithTheDirectPathTo1e5) {
+TEST(Spectral, Float32AgreesWithTheDirectPathToRounding) {
+  // The goal is 1e-5 relative L2; both paths are float32 rounding apart (about 1e-7 here, 2e-7
+  // after 1000 steps of the photo), so a tenfold margin over that is asserted.
   const Grid g = Grid::from_shape({256, 256});
   const Propagator p = normalize_kernel(make_preset("gaussian", 2, {3, 3}, 1.0), Normalization::softmax);
   const auto u = random_field(static_cast<std::size_t>(g.cells()), 2);
   const auto direct = run_steps<float>(g, p, Boundary::periodic, u, 300);
-  EXPECT_LT(rel_l2(spectral<float>(g, p, u, 300), direct), 1e-5);
+  EXPECT_LT(rel_l2(spectral<float>(g, p, u, 300), direct), 1e-6);
 }
 
 TEST(Spectral, ConservesMassAndRestartsFromAnyStep) {
