@@ -75,6 +75,12 @@ template <int K, class T>
 void horizontal_interior(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, const T* w, int k_runtime, std::int64_t lo,
                          std::int64_t hi) {
   constexpr std::int64_t line = 64 / sizeof(T), strands = 4;
+  // The strands start on cache-line boundaries of `o` (the band starts one radius into the row):
+  // a vector store that straddles two lines costs about twice one that does not.
+  const std::int64_t misalign = std::int64_t(reinterpret_cast<std::uintptr_t>(o + lo) / sizeof(T)) % line;
+  const std::int64_t head = std::min(hi - lo, (line - misalign) % line);
+  horizontal_cells<K>(o, v, w, k_runtime, lo, lo + head);
+  lo += head;
   const std::int64_t strand = (hi - lo) / strands / line * line;
   if (strand < 4 * line) return horizontal_cells<K>(o, v, w, k_runtime, lo, hi);
   for (std::int64_t j = 0; j < strand; j += line)
