@@ -23,6 +23,16 @@ std::int64_t wrap(std::int64_t t, std::int64_t n) {
   return m < 0 ? m + n : m;
 }
 
+// Cells of a 64-byte cache line of T, and how many cells from `p` to the next line boundary (0 when
+// `p` is on one).
+template <class T>
+constexpr std::int64_t cells_per_line = 64 / sizeof(T);
+template <class T>
+std::int64_t cells_to_line(const T* p) {
+  constexpr std::int64_t line = cells_per_line<T>;
+  return (line - std::int64_t(reinterpret_cast<std::uintptr_t>(p) / sizeof(T)) % line) % line;
+}
+
 // o = c + sum over taps a != centre of w[a] * (s[a] - c): the flux form of one 1D pass across rows,
 // for a row whose every tap has exactly its direct source row. K > 0 unrolls the taps.
 template <int K, class T>
@@ -74,11 +84,10 @@ inline void horizontal_cells(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, c
 template <int K, class T>
 void horizontal_interior(T* KOKKOS_RESTRICT o, const T* KOKKOS_RESTRICT v, const T* w, int k_runtime, std::int64_t lo,
                          std::int64_t hi) {
-  constexpr std::int64_t line = 64 / sizeof(T), strands = 4;
+  constexpr std::int64_t line = cells_per_line<T>, strands = 4;
   // The strands start on cache-line boundaries of `o` (the band starts one radius into the row):
   // a vector store that straddles two lines costs about twice one that does not.
-  const std::int64_t misalign = std::int64_t(reinterpret_cast<std::uintptr_t>(o + lo) / sizeof(T)) % line;
-  const std::int64_t head = std::min(hi - lo, (line - misalign) % line);
+  const std::int64_t head = std::min(hi - lo, cells_to_line(o + lo));
   horizontal_cells<K>(o, v, w, k_runtime, lo, lo + head);
   lo += head;
   const std::int64_t strand = (hi - lo) / strands / line * line;
@@ -291,10 +300,8 @@ void SeparableStep<T>::apply(const FieldView<T>& in, const FieldView<T>& out, in
       // both ends get plain stores (mixing both kinds of store in one line would flush the
       // write-combining buffer early).
       T* dst = output + t * nx;
-      constexpr std::int64_t line = 64 / sizeof(T);
-      const std::int64_t misalign = std::int64_t(reinterpret_cast<std::uintptr_t>(dst) / sizeof(T)) % line;
-      const std::int64_t s_begin = std::min(nx, (line - misalign) % line);
-      const std::int64_t s_end = std::max(s_begin, ((nx + misalign) / line) * line - misalign);
+      const std::int64_t s_begin = std::min(nx, cells_to_line(dst));
+      const std::int64_t s_end = std::max(s_begin, nx - (nx - s_begin) % cells_per_line<T>);
       bool stored = false;
       if (periodic || (t >= ya.interior_begin && t < ya.interior_end)) {
         if (ky <= 32) {
