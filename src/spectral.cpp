@@ -195,7 +195,7 @@ SpectralPropagation<T>::SpectralPropagation(const Grid& grid, const Propagator& 
   plans.rows_inverse = Fftw<T>::rows_c2r(nx, rows, work_.data(), real_work_.data());
   bool planned = plans.rows_forward && plans.rows_inverse;
   if (rank > 1) {
-    const int widths[2] = {static_cast<int>(std::min(width, half_)), static_cast<int>(half_ - (blocks_ - 1) * width)};
+    const int widths[2] = {static_cast<int>(block_size(0)), static_cast<int>(block_size(blocks_ - 1))};
     for (int w = 0; w < 2; ++w) {
       plans.columns_forward[w] =
           Fftw<T>::columns(rank - 1, dims.data(), widths[w], stride, spectrum0_.data(), FFTW_FORWARD);
@@ -227,6 +227,11 @@ void SpectralPropagation<T>::reset(const std::vector<T>& state, std::int64_t ste
 }
 
 template <class T>
+std::size_t SpectralPropagation<T>::block_size(std::size_t block) const {
+  return std::min(block_width<T>, half_ - block * block_width<T>);
+}
+
+template <class T>
 bool SpectralPropagation<T>::block_needed(std::size_t block, std::int64_t steps) const {
   if (steps == 0) return true;
   if (block_bound_[block] == 0) return false;
@@ -240,14 +245,14 @@ template <class T>
 double SpectralPropagation<T>::kept_fraction(std::int64_t steps) const {
   std::size_t kept = 0;
   for (std::size_t b = 0; b < blocks_; ++b)
-    if (block_needed(b, steps)) kept += std::min(block_width<T>, half_ - b * block_width<T>);
+    if (block_needed(b, steps)) kept += block_size(b);
   return double(kept) / double(half_);
 }
 
 template <class T>
 void SpectralPropagation<T>::transfer_block(std::size_t block) {
   constexpr std::size_t width = block_width<T>;
-  const std::size_t k0 = block * width, m = std::min(width, half_ - k0);
+  const std::size_t k0 = block * width, m = block_size(block);
   const std::int64_t nz = grid_.nz(), ny = grid_.ny();
   double* hr = transfer_re_.data() + block * rows_ * width;
   double* hi = transfer_im_.size() ? transfer_im_.data() + block * rows_ * width : nullptr;
@@ -288,7 +293,7 @@ void SpectralPropagation<T>::field_at(std::int64_t step, T* out) {
   const auto& plans = *plans_;
   std::vector<char> needed(blocks_);
   for (std::size_t b = 0; b < blocks_; ++b) needed[b] = block_needed(b, n);
-  auto narrow = [&](std::size_t b) { return b + 1 == blocks_ && half_ - b * width != width ? 1 : 0; };
+  auto narrow = [&](std::size_t b) { return block_size(b) == width ? 0 : 1; };  // which plan fits
   for (std::size_t b = 0; b < blocks_; ++b) {
     if (!needed[b]) continue;
     if (!block_has_transfer_[b]) transfer_block(b);
@@ -305,16 +310,20 @@ void SpectralPropagation<T>::field_at(std::int64_t step, T* out) {
   constexpr std::size_t chunk = 256;  // a multiple of the block width
   alignas(64) double hr[chunk], hi[chunk], br[chunk], bi[chunk];
   const bool real = transfer_im_.size() == 0;
-  for (std::size_t b0 = 0; b0 < blocks_;) {
-    std::size_t b1 = b0;
-    while (b1 < blocks_ && needed[b1] == needed[b0]) ++b1;
-    for (std::size_t b = b0; b < b1; ++b) {
-      if (needed[b] || work_zero_[b]) continue;
-      const std::size_t k0 = b * width, m = std::min(width, half_ - k0);
+  for (std::size_t b = 0; b < blocks_; ++b) {
+    if (!needed[b] && !work_zero_[b])
       for (std::size_t row = 0; row < rows_; ++row)
-        std::fill_n(work_.data() + row * half_ + k0, m, std::complex<T>(0));
+        std::fill_n(work_.data() + row * half_ + b * width, block_size(b), std::complex<T>(0));
+    work_zero_[b] = !needed[b];
+  }
+  for (std::size_t b0 = 0; b0 < blocks_;) {
+    if (!needed[b0]) {
+      ++b0;
+      continue;
     }
-    const std::size_t end = needed[b0] ? b1 * rows_ * width : 0;
+    std::size_t b1 = b0;
+    while (b1 < blocks_ && needed[b1]) ++b1;
+    const std::size_t end = b1 * rows_ * width;
     for (std::size_t l0 = b0 * rows_ * width; l0 < end; l0 += chunk) {
       const std::size_t count = std::min(chunk, end - l0);
       std::copy_n(transfer_re_.data() + l0, count, br);
@@ -327,7 +336,7 @@ void SpectralPropagation<T>::field_at(std::int64_t step, T* out) {
       // Each run of `width` values is one row of one block.
       for (std::size_t g = 0; g < count; g += width) {
         const std::size_t b = (l0 + g) / (rows_ * width), row = (l0 + g) / width % rows_;
-        const std::size_t k0 = b * width, m = std::min(width, half_ - k0);
+        const std::size_t k0 = b * width, m = block_size(b);
         const std::complex<T>* s = spectrum0_.data() + row * half_ + k0;
         std::complex<T>* w = work_.data() + row * half_ + k0;
         if (real)
@@ -341,7 +350,6 @@ void SpectralPropagation<T>::field_at(std::int64_t step, T* out) {
     }
     b0 = b1;
   }
-  for (std::size_t b = 0; b < blocks_; ++b) work_zero_[b] = !needed[b];
   if (grid_.rank > 1)
     for (std::size_t b = 0; b < blocks_; ++b)
       if (needed[b]) Fftw<T>::execute_in_place(plans.columns_inverse[narrow(b)], work_.data() + b * width);

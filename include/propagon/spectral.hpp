@@ -7,10 +7,11 @@
 ///
 /// The multi-dimensional transforms are taken axis by axis: real-to-complex along x for every row,
 /// then the other axes for blocks of x frequencies. |H| < 1 away from the conserved mode, so after
-/// many steps H^n vanishes on most x frequencies; a block whose largest |H|^n is below
-/// 2^-(digits+16) / cells changes no value by more than 2^-16 of an ulp of the mean magnitude
-/// (|DFT(u)| <= sum |u| at every frequency), and its other-axis transforms and its product are
-/// skipped. The forward transforms of a block are made the first time a step needs it.
+/// many steps H^n vanishes on most x frequencies; a block where a bound on |H|^n is below
+/// 2^-(digits+16) / cells changes no value by more than 2^-15 of an ulp of the mean magnitude
+/// (|DFT(u)| <= sum |u| at every frequency, and each stored frequency stands for two), and its
+/// other-axis transforms and its product are skipped. H and the forward transforms of a block are
+/// made the first time a step needs it.
 #include <complex>
 #include <cstdint>
 #include <memory>
@@ -42,6 +43,7 @@ class SpectralPropagation {
 
  private:
   struct Plans;
+  std::size_t block_size(std::size_t block) const;  ///< x frequencies in it (the last may be narrower)
   bool block_needed(std::size_t block, std::int64_t steps) const;
   void transfer_block(std::size_t block);  ///< H in one block of x frequencies
   Grid grid_;
