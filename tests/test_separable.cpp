@@ -15,7 +15,6 @@ namespace {
 
 const Boundary all_boundaries[] = {Boundary::periodic, Boundary::reflect, Boundary::clamp, Boundary::absorb};
 
-
 // An asymmetric separable propagator: the outer product of two different 1D distributions.
 Propagator asymmetric_product(int ky, int kx) {
   std::vector<double> py(ky), px(kx), w;
