@@ -68,15 +68,11 @@ struct CellScatter {
                                              const Sink& sink) const {
     CellStream rng0(seed, replicate, step, static_cast<std::uint64_t>(cell));
     CellStream rng1(seed, replicate, step, static_cast<std::uint64_t>(cell + 1));
-    auto draw = [&](int j, Count m, CellStream& rng) {
-      return m <= Count(tables.max_n) ? tables.sample(separable_table(j), m, rng)
-                                      : sample_binomial(m, separable_conditional(j), rng);
-    };
     Count left0 = n0, left1 = n1;
     for (int b = 0; b < kx; ++b) {
       const bool last_b = b + 1 == kx;
-      const Count nb0 = last_b ? left0 : draw(b, left0, rng0);
-      const Count nb1 = last_b ? left1 : draw(b, left1, rng1);
+      const Count nb0 = last_b ? left0 : separable_draw(b, left0, rng0);
+      const Count nb1 = last_b ? left1 : separable_draw(b, left1, rng1);
       left0 -= nb0;
       left1 -= nb1;
       const std::int64_t xa = tx(x * kx + b), xb = tx((x + 1) * kx + b);
@@ -84,8 +80,8 @@ struct CellScatter {
       for (int a = 0; a < ky; ++a) {
         const bool last_a = a + 1 == ky;
         const int j = kx - 1 + a;
-        const Count k0 = last_a ? rest0 : draw(j, rest0, rng0);
-        const Count k1 = last_a ? rest1 : draw(j, rest1, rng1);
+        const Count k0 = last_a ? rest0 : separable_draw(j, rest0, rng0);
+        const Count k1 = last_a ? rest1 : separable_draw(j, rest1, rng1);
         rest0 -= k0;
         rest1 -= k1;
         const std::int64_t y2 = ty(y * ky + a);
@@ -93,6 +89,12 @@ struct CellScatter {
         sink(xb < 0 || y2 < 0 ? std::int64_t(-1) : y2 * nx + xb, k1);
       }
     }
+  }
+
+  /// Binomial(m, j-th separable conditional): from its table for small m, else BTRD.
+  KOKKOS_INLINE_FUNCTION Count separable_draw(int j, Count m, CellStream& rng) const {
+    return m <= Count(tables.max_n) ? tables.sample(separable_table(j), m, rng)
+                                    : sample_binomial(m, separable_conditional(j), rng);
   }
 
   /// The same with the cell's coordinates given (no divisions in a loop that walks the rows).
@@ -116,13 +118,13 @@ struct CellScatter {
       // the dependent chains of table reads of consecutive draws and cells.
       Count left = n;
       for (int b = 0; b < kx; ++b) {
-        const Count nb = b + 1 < kx ? draw(separable_table(b), left, separable_conditional(b)) : left;
+        const Count nb = b + 1 < kx ? separable_draw(b, left, rng) : left;
         left -= nb;
         const std::int64_t x2 = tx(x * kx + b);
         Count rest = nb;
         for (int a = 0; a < ky; ++a) {
           const int j = kx - 1 + a;
-          const Count k = a + 1 < ky ? draw(separable_table(j), rest, separable_conditional(j)) : rest;
+          const Count k = a + 1 < ky ? separable_draw(j, rest, rng) : rest;
           rest -= k;
           const std::int64_t y2 = ty(y * ky + a);
           sink(x2 < 0 || y2 < 0 ? std::int64_t(-1) : y2 * nx + x2, k);
